@@ -1,0 +1,42 @@
+"""Hylla's repository application: ``create_app`` wires configuration, extensions, blueprints and CLI."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from repository import db
+from repository.config import settings_from_environment
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build an application; ``config`` overrides the environment (tests pass their own)."""
+    app = Flask(
+        __name__,
+        instance_path=str(PROJECT_ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "templates" / "static"),
+    )
+    instance_path = Path(app.instance_path)
+    if config and "INSTANCE_PATH" in config:
+        instance_path = Path(config["INSTANCE_PATH"])
+    instance_path.mkdir(parents=True, exist_ok=True)
+    app.config.update(settings_from_environment(instance_path))
+    if config:
+        app.config.update(config)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    db.init_app(app)
+
+    from repository import auth, cli, web
+
+    auth.init_app(app)
+    web.init_app(app)
+    cli.init_app(app)
+    return app

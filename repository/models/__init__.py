@@ -1,0 +1,20 @@
+"""SQLAlchemy models of the repository, by subject; importing the package registers them all."""
+
+from repository.models.base import Base, UTCDateTime, utcnow
+from repository.models.files import StoredFile
+from repository.models.institutions import Institution, OrgUnit
+from repository.models.people import Person, PersonNameForm
+from repository.models.publication import (
+    Abstract, Contributor, ContributorAffiliation, Funding, Keyword, Link, Note, Publication,
+    PublicationIdentifier, PublicationLanguage, PublicationSubject, PublicationTitle, Relation,
+    SeriesMembership, ThesisDetails,
+)
+from repository.models.users import ROLES, User
+from repository.models.workflow import WorkflowEvent
+
+__all__ = [
+    "Base", "UTCDateTime", "utcnow", "StoredFile", "Institution", "OrgUnit", "Person", "PersonNameForm",
+    "Abstract", "Contributor", "ContributorAffiliation", "Funding", "Keyword", "Link", "Note", "Publication",
+    "PublicationIdentifier", "PublicationLanguage", "PublicationSubject", "PublicationTitle", "Relation",
+    "SeriesMembership", "ThesisDetails", "ROLES", "User", "WorkflowEvent",
+]
