@@ -2,9 +2,54 @@
 
 from __future__ import annotations
 
-from sqlalchemy import MetaData
-from sqlalchemy.orm import DeclarativeBase
+import datetime as dt
+from typing import Any
 
+from sqlalchemy import (
+    JSON, Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, MetaData, String, Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+METADATA_PREFIXES: tuple[str, ...] = ("swepub_mods", "mods", "oai_dc")
+RUN_MODES: tuple[str, ...] = ("full", "incremental")
+RUN_STATUSES: tuple[str, ...] = ("running", "succeeded", "failed", "interrupted")
+MEMBERSHIP_DECIDERS: tuple[str, ...] = ("auto", "operator")
+MERGE_DECISIONS: tuple[str, ...] = ("force_merge", "force_split")
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class UTC(TypeDecorator[dt.datetime]):
+    """Naive UTC in the column, an aware datetime in Python.
+
+    OAI-PMH datestamps are UTC by definition; keeping the zone out of the column makes SQLite and
+    PostgreSQL compare and sort them identically, and refusing naive input keeps local times out.
+    """
+
+    impl = DateTime(timezone=False)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.utcoffset() is None:
+            raise ValueError(f"a harvest timestamp must carry its zone, got the naive {value.isoformat()}")
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        stamp = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+        return stamp.replace(tzinfo=dt.UTC)
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
 class HarvestBase(DeclarativeBase):
@@ -15,3 +60,173 @@ class HarvestBase(DeclarativeBase):
         "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
         "pk": "pk_%(table_name)s",
     })
+
+
+class Source(HarvestBase):
+    """An OAI-PMH endpoint we harvest, what its Identify told us, and where an unfinished run stopped."""
+
+    __tablename__ = "harvest_sources"
+    __table_args__ = (CheckConstraint(_one_of("metadata_prefix", METADATA_PREFIXES), name="prefix"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    base_url: Mapped[str] = mapped_column(String(1000))
+    metadata_prefix: Mapped[str] = mapped_column(String(32))
+    set_spec: Mapped[str | None] = mapped_column(String(255))
+    schedule: Mapped[str | None] = mapped_column(String(100))
+    contact: Mapped[str | None] = mapped_column(String(255))
+    xslt: Mapped[str | None] = mapped_column(Text)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created: Mapped[dt.datetime] = mapped_column(UTC, default=utc_now)
+    # What Identify said the last time; the granularity shapes every from/until we send.
+    repository_name: Mapped[str | None] = mapped_column(String(500))
+    granularity: Mapped[str | None] = mapped_column(String(32))
+    earliest_datestamp: Mapped[str | None] = mapped_column(String(32))
+    deleted_record: Mapped[str | None] = mapped_column(String(16))
+    identified_at: Mapped[dt.datetime | None] = mapped_column(UTC)
+    # When the last successful run started: the next incremental run asks from here (minus overlap).
+    last_success_from: Mapped[dt.datetime | None] = mapped_column(UTC)
+    # The position of an unfinished run, written with each page's records in one transaction.
+    # No foreign key on the run id: runs already point at sources, and a cycle would make the
+    # tables impossible to create or drop in one order.
+    checkpoint_run_id: Mapped[int | None] = mapped_column(Integer)
+    checkpoint_token: Mapped[str | None] = mapped_column(Text)
+    checkpoint_pages: Mapped[int] = mapped_column(Integer, default=0)
+
+    runs: Mapped[list[HarvestRun]] = relationship(back_populates="source", cascade="all, delete-orphan",
+                                                  passive_deletes=True, lazy="noload")
+
+
+class HarvestRun(HarvestBase):
+    """One harvest of one source: the window asked for, how it ended and what it changed."""
+
+    __tablename__ = "harvest_runs"
+    __table_args__ = (
+        CheckConstraint(_one_of("mode", RUN_MODES), name="mode"),
+        CheckConstraint(_one_of("status", RUN_STATUSES), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("harvest_sources.id", ondelete="CASCADE"), index=True)
+    started: Mapped[dt.datetime] = mapped_column(UTC, default=utc_now)
+    finished: Mapped[dt.datetime | None] = mapped_column(UTC)
+    mode: Mapped[str] = mapped_column(String(16))
+    from_used: Mapped[str | None] = mapped_column(String(32))
+    until_used: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+    added: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    deleted: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+    message: Mapped[str | None] = mapped_column(Text)
+
+    source: Mapped[Source] = relationship(back_populates="runs")
+    events: Mapped[list[RunEvent]] = relationship(back_populates="run", cascade="all, delete-orphan",
+                                                  passive_deletes=True, order_by="RunEvent.id", lazy="noload")
+
+
+class RunEvent(HarvestBase):
+    """One line of a run's log: a rejected record, a retried page, an OAI error with its code."""
+
+    __tablename__ = "harvest_run_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("harvest_runs.id", ondelete="CASCADE"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTC, default=utc_now)
+    level: Mapped[str] = mapped_column(String(16))  # info | warning | error
+    code: Mapped[str | None] = mapped_column(String(64))  # OAI error code or our own reason code
+    oai_identifier: Mapped[str | None] = mapped_column(String(500))
+    message: Mapped[str] = mapped_column(Text)
+
+    run: Mapped[HarvestRun] = relationship(back_populates="events")
+
+
+class HarvestedRecord(HarvestBase):
+    """A record as a source last sent it: the original XML, its normalised form and its verdict."""
+
+    __tablename__ = "harvest_records"
+    __table_args__ = (UniqueConstraint("source_id", "oai_identifier"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("harvest_sources.id", ondelete="CASCADE"))
+    oai_identifier: Mapped[str] = mapped_column(String(500))
+    datestamp: Mapped[dt.datetime | None] = mapped_column(UTC)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    raw_xml: Mapped[str | None] = mapped_column(Text)
+    record: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    accepted: Mapped[bool] = mapped_column(Boolean, default=False)
+    problems: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    xsd_valid: Mapped[bool | None] = mapped_column(Boolean)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    # What deduplication compares, kept beside the record so a re-cluster never rebuilds records.
+    match_features: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    needs_dedup: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+    first_seen_run_id: Mapped[int | None] = mapped_column(ForeignKey("harvest_runs.id", ondelete="SET NULL"))
+    last_seen_run_id: Mapped[int | None] = mapped_column(ForeignKey("harvest_runs.id", ondelete="SET NULL"))
+
+    source: Mapped[Source] = relationship(lazy="joined", innerjoin=True)
+
+
+class BlockingKey(HarvestBase):
+    """A key under which deduplication compares a record with others (a DOI, a fuzzy title key...)."""
+
+    __tablename__ = "harvest_blocking_keys"
+
+    record_id: Mapped[int] = mapped_column(ForeignKey("harvest_records.id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(300), primary_key=True, index=True)
+
+
+class Work(HarvestBase):
+    """An entry of the national bibliography: one or more harvested records merged, with provenance."""
+
+    __tablename__ = "harvest_works"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cluster_key: Mapped[str] = mapped_column(String(300), index=True)
+    master_record_id: Mapped[int | None] = mapped_column(ForeignKey("harvest_records.id", ondelete="SET NULL"))
+    merged: Mapped[dict[str, Any]] = mapped_column(JSON)
+    provenance: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    institutions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    record_count: Mapped[int] = mapped_column(Integer, default=1)
+    updated: Mapped[dt.datetime] = mapped_column(UTC, default=utc_now)
+
+    memberships: Mapped[list[WorkMembership]] = relationship(
+        back_populates="work", cascade="all, delete-orphan", passive_deletes=True, lazy="selectin")
+
+
+class WorkMembership(HarvestBase):
+    """Why a record belongs to a work: the explanation shown on the work's page."""
+
+    __tablename__ = "harvest_work_memberships"
+    __table_args__ = (CheckConstraint(_one_of("decided_by", MEMBERSHIP_DECIDERS), name="decided_by"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    work_id: Mapped[int] = mapped_column(ForeignKey("harvest_works.id", ondelete="CASCADE"), index=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("harvest_records.id", ondelete="CASCADE"), unique=True)
+    reason: Mapped[str] = mapped_column(Text)
+    decided_by: Mapped[str] = mapped_column(String(16), default="auto")
+
+    work: Mapped[Work] = relationship(back_populates="memberships")
+
+
+class MergeDecision(HarvestBase):
+    """An operator's verdict on a pair of records, honoured by every later clustering."""
+
+    __tablename__ = "harvest_merge_decisions"
+    __table_args__ = (
+        UniqueConstraint("record_a_id", "record_b_id"),
+        CheckConstraint(_one_of("decision", MERGE_DECISIONS), name="decision"),
+        CheckConstraint("record_a_id < record_b_id", name="ordered_pair"),
+        Index("ix_harvest_merge_decisions_record_b_id", "record_b_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_a_id: Mapped[int] = mapped_column(ForeignKey("harvest_records.id", ondelete="CASCADE"))
+    record_b_id: Mapped[int] = mapped_column(ForeignKey("harvest_records.id", ondelete="CASCADE"))
+    decision: Mapped[str] = mapped_column(String(16))
+    decided_by: Mapped[str] = mapped_column(String(255))
+    decided_at: Mapped[dt.datetime] = mapped_column(UTC, default=utc_now)
+    comment: Mapped[str | None] = mapped_column(Text)
