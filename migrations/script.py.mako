@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from alembic import op
 import sqlalchemy as sa
+import harvest.models
 import repository.models.base
 ${imports if imports else ""}
 
