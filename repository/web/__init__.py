@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+csrf = CSRFProtect()
 
 
 def init_app(app: Flask) -> None:
-    from repository.web import errors, public
+    from repository.web import context, errors, public
 
+    csrf.init_app(app)
+    # Strings in templates go through gettext so a Swedish catalogue can be added without edits.
+    app.jinja_env.add_extension("jinja2.ext.i18n")
+    app.jinja_env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    context.init_app(app)
     app.register_blueprint(public.bp)
     errors.init_app(app)
