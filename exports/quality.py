@@ -261,8 +261,8 @@ def _creator_checks(pub: Publication) -> list[Problem]:
                                 "are listed: correct the count.", "creator_count_check"))
     seen: set[tuple[str, ...]] = set()
     for n, c in enumerate(pub.contributors):
-        keys = {("orcid", c.orcid or ""), ("local", c.local_id or "")} if c.orcid or c.local_id else set()
-        keys.add(("name", c.inverted_name().casefold(), *sorted(c.roles)))
+        keys = {("name", c.inverted_name().casefold(), *sorted(c.roles))}
+        keys |= {(kind, value) for kind, value in (("orcid", c.orcid), ("local", c.local_id)) if value}
         if keys & seen and c.inverted_name():
             problems.append(Problem("contributor_duplicate", "warning", f"contributors[{n}]",
                                     f"{c.display_name()} is listed twice in the same role: remove the duplicate.",
@@ -277,8 +277,8 @@ def _subject_problem(code: str, path: str) -> Problem | None:
     except ValueError as exc:
         term = ssif_2025().get(code.strip())
         if code.strip() in ssif_2011() or (term is not None and term.deprecated):
-            return Problem("ssif_legacy", "warning", path, f"The research subject {code} has no single SSIF 2025 "
-                           f"successor ({exc}): choose the current code that fits.", "SSIF")
+            return Problem("ssif_legacy", "warning", path, f"{_sentence(exc)[:-1]}; SwePub flags it as legacy "
+                           "until a current SSIF 2025 code is chosen.", "SSIF")
         return Problem("ssif_unknown", "error", path, _sentence(exc), "SSIF")
     if current != code.strip():
         return Problem("ssif_mapped", "info", path, f"The research subject {code} is from SSIF 2011; SwePub reads "
