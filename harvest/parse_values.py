@@ -8,6 +8,7 @@ form, keeping a value as it was when it cannot be understood so that field check
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from html.parser import HTMLParser
 
@@ -52,6 +53,8 @@ class _TextOnly(HTMLParser):
 
 def strip_html(markup: str, *, paragraphs: bool = False) -> str:
     """Plain text of an HTML fragment, entities unescaped; blocks become blank-line-separated paragraphs."""
+    if "<" not in markup and "&" not in markup:
+        return " ".join(markup.split())  # most values: nothing to strip, so skip the HTML parser
     reader = _TextOnly()
     reader.feed(markup)
     reader.close()
@@ -104,6 +107,7 @@ def parse_datetime(text: str) -> dt.datetime | None:
         return None
 
 
+@functools.lru_cache(maxsize=4096)
 def language_code(value: str) -> str:
     """An ISO 639-2/B code for a code or English name (``en``, ``eng``, ``English`` -> ``eng``); else as given."""
     text = value.strip()
