@@ -88,8 +88,9 @@ class ModsReader:
         for genre in children(self.mods, "genre"):
             authority, kind, value = attr(genre, "authority"), attr(genre, "type"), plain_text(genre)
             if authority == "kb.se" and kind == "outputType":
-                uri = attr(genre, "valueURI")
-                output = output or value or uri.removeprefix(OUTPUT_TYPE_BASE_URI) or None
+                # The code as text, or only its URI (some feeds write the URI as the text, too).
+                found = (value or attr(genre, "valueURI")).removeprefix(OUTPUT_TYPE_BASE_URI)
+                output = output or found or None
             elif authority == "svep" and kind == "publicationType" and value:
                 svep.append(value)
             elif authority == "svep" and kind == "contentType" and value:

@@ -269,7 +269,7 @@ MODS_38 = """<mods xmlns="http://www.loc.gov/mods/v3" xmlns:xlink="http://www.w3
       <role><roleTerm type="code" authority="marcrelator">pbl</roleTerm></role></agent>
     <dateIssued>2021-05-17</dateIssued>
   </originInfo>
-  <genre authority="kb.se" type="outputType">publication/report</genre>
+  <genre authority="kb.se" type="outputType">https://id.kb.se/term/swepub/output/publication/report</genre>
   <genre authority="svep" type="contentType">pop</genre>
   <language><languageTerm type="code" authority="iso639-2b">swe</languageTerm></language>
   <classification authority="ssif">10501</classification>
@@ -297,7 +297,8 @@ def test_mods_38_events_and_ssif_classification() -> None:
     assert (pub.contributors[0].family, pub.contributors[0].given, pub.contributors[0].roles) == ("Öberg", "Åsa", ("aut",))
     assert pub.contributors[1].affiliations == (Affiliation("uu", institution_code="uu"),)
     assert pub.publisher == "Uppsala universitet" and pub.issued == PartialDate(2021, 5, 17)
-    assert pub.subjects[0].code == "10501" and pub.publication_type == "rap"
+    assert pub.subjects[0].code == "10501"
+    assert (pub.output_type, pub.publication_type) == ("publication/report", "rap")
     assert pub.doi == "10.1234/abc" and "patent_number" not in {i.scheme for i in pub.identifiers}
     assert pub.licence == "https://creativecommons.org/licenses/by/4.0/"
     assert [n.text for n in pub.notes] == ["Embargo: 2030-01-01"]
