@@ -94,7 +94,7 @@ class Source(HarvestBase):
     checkpoint_pages: Mapped[int] = mapped_column(Integer, default=0)
 
     runs: Mapped[list[HarvestRun]] = relationship(back_populates="source", cascade="all, delete-orphan",
-                                                  passive_deletes=True, lazy="noload")
+                                                  passive_deletes=True, lazy="raise")
 
 
 class HarvestRun(HarvestBase):
@@ -125,7 +125,7 @@ class HarvestRun(HarvestBase):
 
     source: Mapped[Source] = relationship(back_populates="runs")
     events: Mapped[list[RunEvent]] = relationship(back_populates="run", cascade="all, delete-orphan",
-                                                  passive_deletes=True, order_by="RunEvent.id", lazy="noload")
+                                                  passive_deletes=True, order_by="RunEvent.id", lazy="raise")
 
 
 class RunEvent(HarvestBase):

@@ -1,0 +1,335 @@
+"""The harvest loop: Identify, list the window page by page, judge and store each record, checkpoint, dedup.
+
+``harvest_source`` is the whole story on one screen; the helpers below it turn one OAI record into
+a ``RecordVersion`` and one page into counts. Each page's records, its run counts and the
+checkpoint (the next resumption token) are committed together, so a run cut off anywhere resumes
+at the next page with nothing lost and nothing counted twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any, Protocol
+
+from lxml import etree
+from sqlalchemy.orm import Session, sessionmaker
+
+from harvest import dedup, store, xslt
+from harvest.client import (
+    BadResumptionToken, ClientSettings, HarvestError, HostRateLimiter, OAIClient, OAIRecord, Page, TransportError,
+    format_datestamp, parse_datestamp,
+)
+from harvest.models import HarvestRun, Source
+from harvest.records import publication_to_dict
+from harvest.store import Counts, RecordVersion
+
+log = logging.getLogger(__name__)
+
+
+class Parsed(Protocol):
+    """What ``harvest.parse.parse_metadata`` returns: the record, its problems and the XSD verdict."""
+
+    publication: Any
+    problems: list[Any]
+    xsd_valid: bool | None
+
+
+ParseFunction = Callable[..., Parsed]
+
+
+@dataclass(frozen=True, slots=True)
+class HarvestOptions:
+    full: bool = False  # list everything, ignore the last success and any checkpoint
+    overlap: dt.timedelta = dt.timedelta(days=1)  # incremental runs start this much before the last success
+    until: dt.datetime | None = None
+    client: ClientSettings = field(default_factory=ClientSettings)
+    dedup: bool = True  # re-cluster what changed when the run ends
+
+
+@dataclass(frozen=True, slots=True)
+class RunReport:
+    run_id: int
+    source: str
+    status: str
+    counts: Counts
+    pages: int
+    message: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    source: str
+    pages: int
+    counts: Counts
+    complete_list_size: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """What the loop needs of the source and its run, read once so no ORM object outlives its session."""
+
+    source_id: int
+    run_id: int
+    name: str
+    base_url: str
+    prefix: str
+    set_spec: str | None
+    xslt: str | None
+    mode: str
+    token: str | None
+
+
+def harvest_source(sessions: sessionmaker[Session], name: str, options: HarvestOptions = HarvestOptions(), *,
+                   parse: ParseFunction | None = None, limiter: HostRateLimiter | None = None,
+                   on_page: Callable[[Progress], None] | None = None) -> RunReport:
+    """Harvest one source into the store; every outcome, failures included, is recorded as a run."""
+    parse = parse or _default_parse()
+    job = _begin(sessions, name, options)
+    client = OAIClient(job.base_url, options.client, limiter)
+    status, message = "succeeded", None
+    try:
+        info = client.identify()
+        with sessions.begin() as s:
+            source, run = _load(s, job)
+            store.record_identify(s, source, repository_name=info.repository_name, granularity=info.granularity,
+                                  earliest_datestamp=info.earliest_datestamp, deleted_record=info.deleted_record)
+            if not run.pages:
+                run.from_used, run.until_used = _window(source, run.mode, options, info.granularity)
+            window = (run.from_used, run.until_used)
+        transform = xslt.compile_stylesheet(job.xslt) if job.xslt else None
+        for page in _pages(client, job, window):
+            with sessions.begin() as s:
+                source, run = _load(s, job)
+                store.add_counts(run, _import_page(s, source, run, page, transform, parse))
+                store.save_checkpoint(source, run, page.token)
+                progress = Progress(job.name, run.pages, _counts(run), page.complete_list_size)
+            if on_page is not None:
+                on_page(progress)
+        if info.deleted_record == "no" and job.mode == "full":
+            present = {h.identifier for p in client.list_identifiers(job.prefix, set_spec=job.set_spec)
+                       for h in p.headers if h.identifier and not h.deleted}
+            with sessions.begin() as s:
+                _sweep_deletions(s, *_load(s, job), present)
+    except (HarvestError, xslt.XSLTError) as exc:
+        status = "interrupted" if isinstance(exc, TransportError) else "failed"
+        message = f"{getattr(exc, 'code', 'xslt')}: {exc}"
+    except (KeyboardInterrupt, SystemExit):
+        _finish(sessions, job, "interrupted", "the harvester was stopped", with_dedup=False)
+        raise
+    return _finish(sessions, job, status, message, options.dedup)
+
+
+def _begin(sessions: sessionmaker[Session], name: str, options: HarvestOptions) -> _Job:
+    """Resume the source's unfinished run from its checkpoint, or start a new one."""
+    with sessions.begin() as s:
+        source = store.get_source(s, name)
+        run = None if options.full else store.resumable_run(s, source)
+        if run is not None:
+            store.reopen_run(s, run)
+            store.add_event(s, run, "info", f"resuming after page {source.checkpoint_pages}", code="resumed")
+        else:
+            mode = "full" if options.full or source.last_success_from is None else "incremental"
+            run = store.start_run(s, source, mode, None, None)
+        return _Job(source.id, run.id, source.name, source.base_url, source.metadata_prefix, source.set_spec,
+                    source.xslt, run.mode, source.checkpoint_token if run.pages else None)
+
+
+def _load(s: Session, job: _Job) -> tuple[Source, HarvestRun]:
+    return s.get_one(Source, job.source_id), s.get_one(HarvestRun, job.run_id)
+
+
+def _counts(run: HarvestRun) -> Counts:
+    return Counts(run.added, run.updated, run.deleted, run.rejected, run.unchanged, run.errors)
+
+
+def _finish(sessions: sessionmaker[Session], job: _Job, status: str, message: str | None,
+            with_dedup: bool) -> RunReport:
+    with sessions.begin() as s:
+        source, run = _load(s, job)
+        if message:
+            store.add_event(s, run, "error", message, code=message.split(":", 1)[0])
+        if with_dedup:
+            dedup.refresh(s)
+        store.finish_run(s, source, run, status, message)
+        report = RunReport(run.id, job.name, status, _counts(run), run.pages, message)
+    log.info("harvest source=%s run=%d status=%s pages=%d %s", job.name, job.run_id, status, report.pages,
+             report.counts)
+    return report
+
+
+def _window(source: Source, mode: str, options: HarvestOptions, granularity: str) -> tuple[str | None, str | None]:
+    """``from`` and ``until`` in the source's granularity; a full run has no ``from``."""
+    until = format_datestamp(options.until, granularity) if options.until else None
+    if mode == "full" or source.last_success_from is None:
+        return None, until
+    start = source.last_success_from - options.overlap
+    earliest = source.earliest_datestamp
+    if earliest:
+        try:
+            start = max(start, parse_datestamp(earliest))
+        except ValueError:
+            log.warning("source=%s earliestDatestamp %r unreadable; not clipping", source.name, earliest)
+    return format_datestamp(start, granularity), until
+
+
+def _pages(client: OAIClient, job: _Job, window: tuple[str | None, str | None]) -> Iterator[Page]:
+    """The listing's pages, from the checkpoint when there is one; an expired token restarts the window."""
+    listing = client.list_records(job.prefix, from_=window[0], until=window[1], set_spec=job.set_spec,
+                                  token=job.token)
+    try:
+        first = next(listing, None)
+    except BadResumptionToken:
+        if job.token is None:
+            raise
+        log.warning("source=%s checkpoint token expired; listing the window again", job.name)
+        listing = client.list_records(job.prefix, from_=window[0], until=window[1], set_spec=job.set_spec)
+        first = next(listing, None)
+    if first is not None:
+        yield first
+        yield from listing
+
+
+def _import_page(s: Session, source: Source, run: HarvestRun, page: Page, transform: etree.XSLT | None,
+                 parse: ParseFunction) -> Counts:
+    """Judge and store one page's records: unchanged ones are recognised by hash and not parsed again."""
+    counts = Counts()
+    for note in page.notes:
+        store.add_event(s, run, "warning", note, code="envelope")
+    records: dict[str, OAIRecord] = {}
+    for rec in page.records:
+        if rec.header.identifier is None:
+            counts.rejected += 1
+            store.add_event(s, run, "error", "record rejected: its header has no identifier", code="no_identifier")
+        else:
+            records[rec.header.identifier] = rec  # a repeated identifier: the later copy wins
+    known = store.known_records(s, source.id, records)
+    salt = source.xslt or ""
+    new: list[RecordVersion] = []
+    changed: list[tuple[int, RecordVersion]] = []
+    seen: list[int] = []
+    for ident, rec in records.items():
+        before = known.get(ident)
+        digest = _digest(rec, salt)
+        if before is not None and before.content_hash == digest:
+            counts.unchanged += 1
+            seen.append(before.id)
+        elif rec.header.deleted:
+            if before is not None and before.deleted:
+                counts.unchanged += 1  # deleted before; only the tombstone's datestamp moved
+            else:
+                counts.deleted += 1
+            version = RecordVersion(ident, _datestamp(rec), True, digest, raw_xml=rec.raw_xml)
+            (new.append(version) if before is None else changed.append((before.id, version)))
+        else:
+            version = _judge(rec, source, transform, parse, digest)
+            if not version.accepted:
+                counts.rejected += 1
+                store.add_event(s, run, "warning", _rejection(version), code="rejected", oai_identifier=ident)
+            elif before is None:
+                counts.added += 1
+            else:
+                counts.updated += 1
+            (new.append(version) if before is None else changed.append((before.id, version)))
+    store.write_records(s, source.id, run.id, new, changed, seen)
+    return counts
+
+
+def _digest(rec: OAIRecord, salt: str) -> str:
+    """What 'unchanged' means: the same record XML under the same repair stylesheet."""
+    return hashlib.sha256(f"{rec.raw_xml}\x00{salt}".encode()).hexdigest()
+
+
+def _datestamp(rec: OAIRecord) -> dt.datetime | None:
+    try:
+        return parse_datestamp(rec.header.datestamp) if rec.header.datestamp else None
+    except ValueError:
+        return None
+
+
+def _problem(code: str, message: str, severity: str = "reject", path: str = "metadata") -> dict[str, str]:
+    return {"code": code, "severity": severity, "path": path, "message": message}
+
+
+def _judge(rec: OAIRecord, source: Source, transform: etree.XSLT | None, parse: ParseFunction,
+           digest: str) -> RecordVersion:
+    """One live record read, repaired, parsed and judged; a failure at any step is a rejection with its reason."""
+    ident = rec.header.identifier or ""
+    stamp = _datestamp(rec)
+    problems: list[dict[str, str]] = []
+    if rec.header.datestamp and stamp is None:
+        problems.append(_problem("datestamp_invalid", f"header datestamp {rec.header.datestamp!r} is not an "
+                                 "OAI-PMH datestamp", "warning", "header/datestamp"))
+    base = RecordVersion(ident, stamp, False, digest, raw_xml=rec.raw_xml)
+    if rec.metadata is None:
+        return _replace(base, problems + [_problem("00", "the record has no metadata")])
+    try:
+        payload = xslt.apply(transform, rec.metadata) if transform is not None else rec.metadata
+        parsed = parse(payload, source.metadata_prefix, oai_identifier=ident, datestamp=stamp)
+    except (ValueError, etree.LxmlError) as exc:  # XSLTError, HarvestXMLError, UnsupportedMetadataFormat...
+        return _replace(base, problems + [_problem("parse_error", str(exc))])
+    except Exception as exc:  # noqa: BLE001 - one record the parser trips on must not stop a national harvest
+        log.exception("parser failed record=%s source=%s", ident, source.name)
+        return _replace(base, problems + [_problem("parse_error", f"the parser failed: {type(exc).__name__}: {exc}")])
+    problems += [{"code": p.code, "severity": p.severity, "path": p.path, "message": p.message}
+                 for p in parsed.problems]
+    pub = parsed.publication
+    if pub is None:
+        return _replace(base, problems)
+    data = publication_to_dict(pub)
+    accepted = not any(p["severity"] == "reject" for p in problems)
+    feats = dedup.features(pub, data) if accepted else None
+    return RecordVersion(ident, stamp, False, digest, raw_xml=rec.raw_xml, record=data, accepted=accepted,
+                         problems=problems, xsd_valid=parsed.xsd_valid, match_features=feats,
+                         keys=dedup.blocking_keys(feats) if feats else ())
+
+
+def _replace(base: RecordVersion, problems: list[dict[str, str]]) -> RecordVersion:
+    return RecordVersion(base.oai_identifier, base.datestamp, False, base.content_hash, raw_xml=base.raw_xml,
+                         problems=problems)
+
+
+def _rejection(version: RecordVersion) -> str:
+    reasons = [f"{p['code']} {p['message']}" for p in version.problems if p["severity"] == "reject"]
+    return "record rejected: " + ("; ".join(reasons) or "no record could be read")
+
+
+def _sweep_deletions(s: Session, source: Source, run: HarvestRun, present: set[str]) -> None:
+    """For sources that keep no deletions: whatever the full listing no longer holds is deleted."""
+    live = store.live_identifiers(s, source.id)
+    vanished = sorted(rid for ident, rid in live.items() if ident not in present)
+    if vanished:
+        store.mark_deleted(s, vanished, run.id)
+        run.deleted += len(vanished)
+        store.add_event(s, run, "info", f"{len(vanished)} records no longer listed by ListIdentifiers: deleted",
+                        code="deleted_by_listing")
+
+
+# -- the parser and its schemas ---------------------------------------------------------------------
+
+def _default_parse() -> ParseFunction:
+    from harvest.parse import parse_metadata
+
+    schemas = mods_schema_loader()
+    return functools.partial(parse_metadata, mods_schemas=schemas) if schemas else parse_metadata
+
+
+def mods_schema_loader() -> Callable[[str], etree.XMLSchema] | None:
+    """The MODS XSDs shipped in ``exports/schemas``, compiled once per version; None if they are absent."""
+    folder = resources.files("exports") / "schemas"
+    if not (folder / "mods-3-7.xsd").is_file():
+        log.warning("no MODS XSDs in exports/schemas: harvested records get no schema verdict (xsd_valid empty)")
+        return None
+
+    @functools.cache
+    def load(version: str) -> etree.XMLSchema:
+        parser = etree.XMLParser(no_network=True, resolve_entities=False, load_dtd=False)
+        with resources.as_file(folder / f"mods-{version.replace('.', '-')}.xsd") as path:
+            return etree.XMLSchema(etree.parse(str(path), parser))
+
+    return load

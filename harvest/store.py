@@ -1,0 +1,451 @@
+"""All of the harvester's SQL: sources, runs and their logs, harvested records, blocking keys and works.
+
+Nothing here commits: the caller (the harvest loop, dedup, the CLI) owns the transaction, so a
+page's records and its checkpoint are written in one. Writes are in bulk (one statement per page
+and kind of change), since a national harvest moves millions of rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import urllib.parse
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from harvest import xslt
+from harvest.models import (
+    METADATA_PREFIXES, BlockingKey, HarvestedRecord, HarvestRun, MergeDecision, RunEvent, Source, Work,
+    WorkMembership, utc_now,
+)
+
+CHUNK = 500  # ids per IN (...) list: well under SQLite's 32766 host parameters and PostgreSQL's 65535
+
+
+class SourceError(ValueError):
+    """A source definition we refuse, or a source that does not exist."""
+
+
+@dataclass(frozen=True, slots=True)
+class RecordVersion:
+    """What one harvested ``<record>`` says now, ready to be written."""
+
+    oai_identifier: str
+    datestamp: dt.datetime | None
+    deleted: bool
+    content_hash: str
+    raw_xml: str | None = None
+    record: dict[str, Any] | None = None
+    accepted: bool = False
+    problems: list[dict[str, Any]] = field(default_factory=list)
+    xsd_valid: bool | None = None
+    match_features: dict[str, Any] | None = None
+    keys: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Known:
+    """What we already hold for an identifier, enough to tell added, updated and unchanged apart."""
+
+    id: int
+    content_hash: str
+    deleted: bool
+
+
+@dataclass(slots=True)
+class Counts:
+    added: int = 0
+    updated: int = 0
+    deleted: int = 0
+    rejected: int = 0
+    unchanged: int = 0
+    errors: int = 0
+
+    def add(self, other: Counts) -> None:
+        for name in self.__slots__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+# -- sources ---------------------------------------------------------------------------------------
+
+def add_source(session: Session, name: str, base_url: str, metadata_prefix: str, *, set_spec: str | None = None,
+               xslt_text: str | None = None, schedule: str | None = None, contact: str | None = None) -> Source:
+    """A new source, after checking every field: a bad one is refused with the reason."""
+    name = name.strip()
+    if not name or len(name) > 100 or any(c.isspace() for c in name):
+        raise SourceError(f"source name {name!r} must be 1 to 100 characters without spaces")
+    parts = urllib.parse.urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise SourceError(f"{base_url!r} is not an OAI-PMH base URL (http or https, no query string)")
+    if metadata_prefix not in METADATA_PREFIXES:
+        raise SourceError(f"metadata prefix {metadata_prefix!r} is not harvested; use one of {', '.join(METADATA_PREFIXES)}")
+    if xslt_text is not None:
+        try:
+            xslt.check_stylesheet(xslt_text)
+        except xslt.XSLTError as exc:
+            raise SourceError(f"source {name}: {exc}") from None
+    if session.scalar(select(Source.id).where(Source.name == name)) is not None:
+        raise SourceError(f"a source named {name!r} already exists")
+    source = Source(name=name, base_url=base_url, metadata_prefix=metadata_prefix, set_spec=set_spec or None,
+                    xslt=xslt_text, schedule=schedule, contact=contact, enabled=True, checkpoint_pages=0)
+    session.add(source)
+    session.flush()
+    return source
+
+
+def get_source(session: Session, name: str) -> Source:
+    source = session.scalar(select(Source).where(Source.name == name))
+    if source is None:
+        known = ", ".join(session.scalars(select(Source.name).order_by(Source.name))) or "none yet"
+        raise SourceError(f"no source named {name!r} (known: {known})")
+    return source
+
+
+def list_sources(session: Session) -> list[Source]:
+    return list(session.scalars(select(Source).order_by(Source.name)))
+
+
+def record_identify(session: Session, source: Source, *, repository_name: str, granularity: str,
+                    earliest_datestamp: str, deleted_record: str) -> None:
+    source.repository_name = repository_name[:500]
+    source.granularity = granularity
+    source.earliest_datestamp = earliest_datestamp
+    source.deleted_record = deleted_record
+    source.identified_at = utc_now()
+
+
+# -- runs ------------------------------------------------------------------------------------------
+
+def start_run(session: Session, source: Source, mode: str, from_used: str | None, until_used: str | None) -> HarvestRun:
+    run = HarvestRun(source_id=source.id, mode=mode, from_used=from_used, until_used=until_used, status="running",
+                     started=utc_now(), pages=0, added=0, updated=0, deleted=0, rejected=0, unchanged=0, errors=0)
+    session.add(run)
+    session.flush()
+    source.checkpoint_run_id, source.checkpoint_token, source.checkpoint_pages = run.id, None, 0
+    return run
+
+
+def resumable_run(session: Session, source: Source) -> HarvestRun | None:
+    """The unfinished run whose checkpoint holds a resumption token, if there is one."""
+    if source.checkpoint_run_id is None or not source.checkpoint_token:
+        return None
+    run = session.get(HarvestRun, source.checkpoint_run_id)
+    if run is None or run.status == "succeeded":
+        return None
+    return run
+
+
+def reopen_run(session: Session, run: HarvestRun) -> None:
+    run.status, run.finished = "running", None
+
+
+def add_event(session: Session, run: HarvestRun, level: str, message: str, *, code: str | None = None,
+              oai_identifier: str | None = None) -> None:
+    session.add(RunEvent(run_id=run.id, level=level, code=code, oai_identifier=oai_identifier, message=message,
+                         at=utc_now()))
+    if level == "error":
+        run.errors += 1
+
+
+def add_counts(run: HarvestRun, counts: Counts) -> None:
+    run.added += counts.added
+    run.updated += counts.updated
+    run.deleted += counts.deleted
+    run.rejected += counts.rejected
+    run.unchanged += counts.unchanged
+
+
+def save_checkpoint(source: Source, run: HarvestRun, token: str | None) -> None:
+    """Where to go on after this page; written in the page's own transaction."""
+    run.pages += 1
+    source.checkpoint_run_id, source.checkpoint_token, source.checkpoint_pages = run.id, token, run.pages
+
+
+def finish_run(session: Session, source: Source, run: HarvestRun, status: str, message: str | None = None) -> None:
+    """Close a run. A success moves the incremental start and clears the checkpoint; others keep it."""
+    run.status, run.finished, run.message = status, utc_now(), message
+    if status == "succeeded":
+        source.last_success_from = run.started
+        source.checkpoint_run_id, source.checkpoint_token, source.checkpoint_pages = None, None, 0
+
+
+def run_events(session: Session, run_id: int) -> list[RunEvent]:
+    return list(session.scalars(select(RunEvent).where(RunEvent.run_id == run_id).order_by(RunEvent.id)))
+
+
+def latest_runs(session: Session) -> dict[int, HarvestRun]:
+    """The newest run of every source, by source id."""
+    newest = select(HarvestRun.source_id, func.max(HarvestRun.id).label("id")).group_by(HarvestRun.source_id).subquery()
+    runs = session.scalars(select(HarvestRun).join(newest, HarvestRun.id == newest.c.id))
+    return {run.source_id: run for run in runs}
+
+
+# -- records ---------------------------------------------------------------------------------------
+
+def known_records(session: Session, source_id: int, identifiers: Iterable[str]) -> dict[str, Known]:
+    found: dict[str, Known] = {}
+    for chunk in _chunks(list(set(identifiers))):
+        rows = session.execute(
+            select(HarvestedRecord.oai_identifier, HarvestedRecord.id, HarvestedRecord.content_hash,
+                   HarvestedRecord.deleted)
+            .where(HarvestedRecord.source_id == source_id, HarvestedRecord.oai_identifier.in_(chunk)))
+        found.update({ident: Known(rid, digest, deleted) for ident, rid, digest, deleted in rows})
+    return found
+
+
+def _row(version: RecordVersion) -> dict[str, Any]:
+    return {
+        "datestamp": version.datestamp, "deleted": version.deleted, "raw_xml": version.raw_xml,
+        "record": version.record, "accepted": version.accepted, "problems": version.problems,
+        "xsd_valid": version.xsd_valid, "content_hash": version.content_hash,
+        "match_features": version.match_features, "needs_dedup": True,
+    }
+
+
+def write_records(session: Session, source_id: int, run_id: int, new: Sequence[RecordVersion],
+                  changed: Sequence[tuple[int, RecordVersion]], seen: Sequence[int]) -> None:
+    """Insert ``new``, overwrite ``changed`` (by record id), and mark ``seen`` unchanged ones as seen by this run."""
+    if new:
+        rows = [{**_row(v), "source_id": source_id, "oai_identifier": v.oai_identifier,
+                 "first_seen_run_id": run_id, "last_seen_run_id": run_id} for v in new]
+        ids = session.scalars(insert(HarvestedRecord).returning(HarvestedRecord.id, sort_by_parameter_order=True),
+                              rows).all()
+        _insert_keys(session, zip(ids, (v.keys for v in new), strict=True))
+    if changed:
+        session.execute(update(HarvestedRecord), [{**_row(v), "id": rid, "last_seen_run_id": run_id}
+                                                  for rid, v in changed])
+        replace_keys(session, [(rid, v.keys) for rid, v in changed])
+    if seen:
+        session.execute(update(HarvestedRecord), [{"id": rid, "last_seen_run_id": run_id} for rid in seen])
+
+
+def _insert_keys(session: Session, pairs: Iterable[tuple[int, Sequence[str]]]) -> None:
+    rows = [{"record_id": rid, "key": key} for rid, keys in pairs for key in keys]
+    if rows:
+        session.execute(insert(BlockingKey), rows)
+
+
+def replace_keys(session: Session, pairs: Sequence[tuple[int, Sequence[str]]]) -> None:
+    for chunk in _chunks([rid for rid, _ in pairs]):
+        session.execute(delete(BlockingKey).where(BlockingKey.record_id.in_(chunk)))
+    _insert_keys(session, pairs)
+
+
+def mark_deleted(session: Session, record_ids: Sequence[int], run_id: int) -> None:
+    """Deleted at the source: keep the row (and its XML) as a tombstone, drop it from deduplication."""
+    for chunk in _chunks(record_ids):
+        session.execute(update(HarvestedRecord).where(HarvestedRecord.id.in_(chunk)).values(
+            deleted=True, needs_dedup=True, match_features=None, last_seen_run_id=run_id))
+        session.execute(delete(BlockingKey).where(BlockingKey.record_id.in_(chunk)))
+
+
+def live_identifiers(session: Session, source_id: int) -> dict[str, int]:
+    """Identifier -> record id of every record the source has not deleted."""
+    rows = session.execute(select(HarvestedRecord.oai_identifier, HarvestedRecord.id)
+                           .where(HarvestedRecord.source_id == source_id, HarvestedRecord.deleted.is_(False)))
+    return {ident: rid for ident, rid in rows}
+
+
+def get_record(session: Session, source_name: str, oai_identifier: str) -> HarvestedRecord:
+    record = session.scalar(select(HarvestedRecord).join(Source)
+                            .where(Source.name == source_name, HarvestedRecord.oai_identifier == oai_identifier))
+    if record is None:
+        raise SourceError(f"source {source_name!r} has no record {oai_identifier!r}")
+    return record
+
+
+def record_counts(session: Session) -> dict[int, dict[str, int]]:
+    """Per source id: live accepted, live rejected and deleted records."""
+    rows = session.execute(select(HarvestedRecord.source_id, HarvestedRecord.deleted, HarvestedRecord.accepted,
+                                  func.count()).group_by(HarvestedRecord.source_id, HarvestedRecord.deleted,
+                                                         HarvestedRecord.accepted))
+    out: dict[int, dict[str, int]] = {}
+    for source_id, deleted, accepted, n in rows:
+        slot = out.setdefault(source_id, {"accepted": 0, "rejected": 0, "deleted": 0})
+        slot["deleted" if deleted else "accepted" if accepted else "rejected"] += n
+    return out
+
+
+# -- deduplication ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class DedupRecord:
+    """A record as clustering sees it: its features and blocking keys, its source and institution."""
+
+    id: int
+    source: str
+    features: dict[str, Any]
+    keys: tuple[str, ...]
+
+
+def dirty_record_ids(session: Session) -> list[int]:
+    return list(session.scalars(select(HarvestedRecord.id).where(HarvestedRecord.needs_dedup.is_(True))))
+
+
+def count_live(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(HarvestedRecord)
+                          .where(HarvestedRecord.deleted.is_(False), HarvestedRecord.accepted.is_(True))) or 0
+
+
+def neighbourhood(session: Session, record_ids: Sequence[int]) -> set[int]:
+    """``record_ids``, every record sharing a blocking key with them, and every work-mate of all those.
+
+    Unchanged pairs outside this set compare as they did, so re-clustering it alone is exact.
+    """
+    found = set(record_ids)
+    for chunk in _chunks(list(record_ids)):
+        keys = select(BlockingKey.key).where(BlockingKey.record_id.in_(chunk))
+        found.update(session.scalars(select(BlockingKey.record_id).where(BlockingKey.key.in_(keys))))
+    mates: set[int] = set()
+    for chunk in _chunks(list(found)):
+        works = select(WorkMembership.work_id).where(WorkMembership.record_id.in_(chunk))
+        mates.update(session.scalars(select(WorkMembership.record_id).where(WorkMembership.work_id.in_(works))))
+    return found | mates
+
+
+def dedup_records(session: Session, record_ids: Sequence[int] | None) -> list[DedupRecord]:
+    """Live accepted records (of ``record_ids``, or all when None) with their features and keys."""
+    base = (select(HarvestedRecord.id, Source.name, HarvestedRecord.match_features)
+            .join(Source, Source.id == HarvestedRecord.source_id)
+            .where(HarvestedRecord.deleted.is_(False), HarvestedRecord.accepted.is_(True),
+                   HarvestedRecord.match_features.is_not(None)))
+    keys: dict[int, list[str]] = {}
+    rows: list[tuple[int, str, dict[str, Any]]] = []
+    if record_ids is None:
+        rows.extend(session.execute(base.order_by(HarvestedRecord.id)))
+        for rid, key in session.execute(select(BlockingKey.record_id, BlockingKey.key)):
+            keys.setdefault(rid, []).append(key)
+    else:
+        for chunk in _chunks(sorted(record_ids)):
+            rows.extend(session.execute(base.where(HarvestedRecord.id.in_(chunk))))
+            for rid, key in session.execute(select(BlockingKey.record_id, BlockingKey.key)
+                                            .where(BlockingKey.record_id.in_(chunk))):
+                keys.setdefault(rid, []).append(key)
+    return [DedupRecord(rid, source, features, tuple(sorted(keys.get(rid, ())))) for rid, source, features in rows]
+
+
+def record_dicts(session: Session, record_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    out: dict[int, dict[str, Any]] = {}
+    for chunk in _chunks(list(record_ids)):
+        out.update(session.execute(select(HarvestedRecord.id, HarvestedRecord.record)
+                                   .where(HarvestedRecord.id.in_(chunk))).all())
+    return out
+
+
+def merge_decisions(session: Session, record_ids: Iterable[int] | None = None) -> list[MergeDecision]:
+    stmt = select(MergeDecision).order_by(MergeDecision.id)
+    if record_ids is None:
+        return list(session.scalars(stmt))
+    found: dict[int, MergeDecision] = {}
+    for chunk in _chunks(list(record_ids)):
+        for d in session.scalars(stmt.where(MergeDecision.record_a_id.in_(chunk) | MergeDecision.record_b_id.in_(chunk))):
+            found[d.id] = d
+    return [found[i] for i in sorted(found)]
+
+
+def decide(session: Session, record_a: int, record_b: int, decision: str, who: str, comment: str | None) -> MergeDecision:
+    """Record (or overturn) the operator's verdict on a pair, and mark both records for re-clustering."""
+    if record_a == record_b:
+        raise SourceError("a merge decision needs two different records")
+    a, b = sorted((record_a, record_b))
+    for rid in (a, b):
+        if session.get(HarvestedRecord, rid) is None:
+            raise SourceError(f"no harvested record with id {rid}")
+    found = session.scalar(select(MergeDecision).where(MergeDecision.record_a_id == a, MergeDecision.record_b_id == b))
+    if found is None:
+        found = MergeDecision(record_a_id=a, record_b_id=b)
+        session.add(found)
+    found.decision, found.decided_by, found.comment, found.decided_at = decision, who, comment, utc_now()
+    session.execute(update(HarvestedRecord).where(HarvestedRecord.id.in_((a, b))).values(needs_dedup=True))
+    session.flush()
+    return found
+
+
+def current_works(session: Session, record_ids: Sequence[int]) -> dict[int, set[int]]:
+    """Work id -> member record ids, for the works any of ``record_ids`` belongs to."""
+    works: dict[int, set[int]] = {}
+    for chunk in _chunks(list(record_ids)):
+        rows = session.execute(select(WorkMembership.work_id, WorkMembership.record_id)
+                               .where(WorkMembership.work_id.in_(select(WorkMembership.work_id)
+                                                                 .where(WorkMembership.record_id.in_(chunk)))))
+        for work_id, rid in rows:
+            works.setdefault(work_id, set()).add(rid)
+    return works
+
+
+def all_works(session: Session) -> dict[int, set[int]]:
+    works: dict[int, set[int]] = {}
+    for work_id, rid in session.execute(select(WorkMembership.work_id, WorkMembership.record_id)):
+        works.setdefault(work_id, set()).add(rid)
+    return works
+
+
+@dataclass(frozen=True, slots=True)
+class WorkRow:
+    """A work to write: its members with their reasons, its merged record and where each field came from."""
+
+    cluster_key: str
+    master_record_id: int
+    merged: dict[str, Any]
+    provenance: dict[str, Any]
+    institutions: list[str]
+    members: list[tuple[int, str, str]]  # record id, reason, decided_by
+
+
+def replace_works(session: Session, drop: Sequence[int], keep: Sequence[tuple[int, WorkRow]],
+                  new: Sequence[WorkRow], clean: Sequence[int]) -> None:
+    """Drop works, rewrite kept ones in place (their ids stay, so links to them hold), add new ones."""
+    touched = list(drop) + [wid for wid, _ in keep]
+    for chunk in _chunks(touched):
+        session.execute(delete(WorkMembership).where(WorkMembership.work_id.in_(chunk)))
+    for chunk in _chunks(list(drop)):
+        session.execute(delete(Work).where(Work.id.in_(chunk)))
+    now = utc_now()
+    if keep:
+        session.execute(update(Work), [{"id": wid, **_work_values(row, now)} for wid, row in keep])
+    ids: Sequence[int] = []
+    if new:
+        ids = session.scalars(insert(Work).returning(Work.id, sort_by_parameter_order=True),
+                              [_work_values(row, now) for row in new]).all()
+    members = [{"work_id": wid, "record_id": rid, "reason": reason, "decided_by": by}
+               for wid, row in [*keep, *zip(ids, new, strict=True)] for rid, reason, by in row.members]
+    # A record leaving a work that is not re-clustered here (its membership moved) is freed first.
+    for chunk in _chunks([m["record_id"] for m in members]):
+        session.execute(delete(WorkMembership).where(WorkMembership.record_id.in_(chunk)))
+    if members:
+        session.execute(insert(WorkMembership), members)
+    for chunk in _chunks(list(clean)):
+        session.execute(update(HarvestedRecord).where(HarvestedRecord.id.in_(chunk)).values(needs_dedup=False))
+
+
+def _work_values(row: WorkRow, now: dt.datetime) -> dict[str, Any]:
+    return {"cluster_key": row.cluster_key[:300], "master_record_id": row.master_record_id, "merged": row.merged,
+            "provenance": row.provenance, "institutions": row.institutions, "record_count": len(row.members),
+            "updated": now}
+
+
+def iter_works(session: Session, batch: int = 1000) -> Iterator[tuple[Work, list[tuple[HarvestedRecord, WorkMembership]]]]:
+    """Every work with its member records and memberships, in id order, a batch at a time."""
+    last = 0
+    while True:
+        works = list(session.scalars(select(Work).where(Work.id > last).order_by(Work.id).limit(batch)))
+        if not works:
+            return
+        members: dict[int, list[tuple[HarvestedRecord, WorkMembership]]] = {}
+        rows = session.execute(select(HarvestedRecord, WorkMembership)
+                               .join(WorkMembership, WorkMembership.record_id == HarvestedRecord.id)
+                               .where(WorkMembership.work_id.in_([w.id for w in works]))
+                               .order_by(HarvestedRecord.id))
+        for record, membership in rows:
+            members.setdefault(membership.work_id, []).append((record, membership))
+        for work in works:
+            yield work, members.get(work.id, [])
+        last = works[-1].id
