@@ -36,7 +36,10 @@ FUZZY_THRESHOLD_SAME_ISSN = 0.85  # a shared host ISSN breaks the tie for slight
 IDENTIFIER_TITLE_THRESHOLD = 0.60  # a shared identifier still needs titles that are not unrelated
 WINDOW = 25  # predecessors compared within one block
 FUZZY_KEY_CHARS = 24
-FULL_RECLUSTER_SHARE = 0.2  # above this share of changed records, re-cluster everything in one pass
+# With this many changed records, and more than this share of all, one pass over everything beats
+# looking up neighbourhoods in chunks (the first harvest of a large source, a re-harvest).
+FULL_RECLUSTER_MIN = 5000
+FULL_RECLUSTER_SHARE = 0.2
 
 IDENTIFIER_LABELS = {"doi": "DOI", "pmid": "PMID", "isi": "ISI", "scopus": "Scopus", "isbn": "ISBN"}
 BOOK_TYPES = frozenset({"bok", "sam", "dok", "lic", "rap", "pro"})
@@ -358,7 +361,8 @@ def refresh(session: Session, *, full: bool = False) -> DedupReport:
     dirty = store.dirty_record_ids(session)
     if not dirty and not full:
         return DedupReport(0, 0, 0, 0, False)
-    full = full or len(dirty) > FULL_RECLUSTER_SHARE * max(store.count_live(session), 1)
+    full = full or (len(dirty) >= FULL_RECLUSTER_MIN
+                    and len(dirty) > FULL_RECLUSTER_SHARE * store.count_live(session))
     scope = None if full else sorted(store.neighbourhood(session, dirty))
     records = store.dedup_records(session, scope)
     decisions = [Decision(d.record_a_id, d.record_b_id, d.decision, d.decided_by, d.comment)
