@@ -8,10 +8,13 @@ ORM's unit of work would be some twenty times slower at 100,000 records).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import random
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select
@@ -112,6 +115,7 @@ class _Context:
     persons: list[dict[str, Any]]
     subjects: list[str]
     store: FileStore | None
+    blobs: dict[int, tuple[str, str, int]] = field(default_factory=dict)
 
 
 def _ensure_authorities(conn: Connection, rng: random.Random, n_persons: int) -> _Context:
@@ -157,17 +161,20 @@ def load_demo(conn: Connection, records: int, *, seed: int = 2024, files_root: s
     first_id = (conn.execute(select(func.max(Publication.id))).scalar_one() or 0) + 1
     ids = {"contributor": (conn.execute(select(func.max(Contributor.id))).scalar_one() or 0) + 1}
     rng = random.Random(seed * 7919 + first_id)
-    done = 0
-    while done < records:
-        n = min(batch_size, records - done)
-        tables = _Batch()
-        for pid in range(first_id + done, first_id + done + n):
-            _one_publication(pid, rng, ctx, tables, ids, summary)
-        tables.insert(conn)
-        conn.commit()
-        done += n
-        if progress:
-            progress(n)
+    with ThreadPoolExecutor(max_workers=4) as writer:
+        for offset in range(0, records, batch_size):
+            n = min(batch_size, records - offset)
+            batch = _Batch()
+            for pid in range(first_id + offset, first_id + offset + n):
+                _one_publication(pid, rng, ctx, batch, ids, summary)
+            # Creating files is slow on many file systems: write them while the database inserts.
+            writes = [writer.submit(ctx.store.put_bytes, blob, durable=False) for blob in batch.blobs] if ctx.store else []
+            batch.insert(conn)
+            conn.commit()
+            for write in writes:
+                write.result()
+            if progress:
+                progress(n)
     summary.publications = records
     return summary
 
@@ -181,6 +188,7 @@ class _Batch:
 
     def __init__(self) -> None:
         self.rows: dict[type, list[dict[str, Any]]] = {m: [] for m in self.ORDER}
+        self.blobs: list[bytes] = []
 
     def add(self, model: type, **row: Any) -> None:
         self.rows[model].append(row)
@@ -195,12 +203,27 @@ def bulk_insert(conn: Connection, table: str, rows: list[dict[str, Any]]) -> Non
     """executemany with the driver's own placeholders, bypassing per-row parameter processing.
 
     SQLAlchemy's per-row bind processing costs more than SQLite's own insert at this volume;
-    the only conversions the demo rows need (UTC timestamps, JSON lists) are done here instead.
+    the only conversions the demo rows need (UTC timestamps, JSON lists) are done here, and only
+    on the columns that hold such values.
     """
     keys = list(dict.fromkeys(k for row in rows for k in row))
+    convert = [i for i, key in enumerate(keys)
+               if isinstance(next((r[key] for r in rows if r.get(key) is not None), None), (dt.datetime, list))]
+    get = itemgetter(*keys) if len(keys) > 1 else (lambda row: (row[keys[0]],))
+    values = []
+    for row in rows:
+        try:
+            value = get(row)
+        except KeyError:  # a row without an optional column
+            value = tuple(row.get(k) for k in keys)
+        if convert:
+            converted = list(value)
+            for i in convert:
+                converted[i] = _db_value(converted[i])
+            value = tuple(converted)
+        values.append(value)
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    sql = f"INSERT INTO {table} ({', '.join(keys)}) VALUES ({', '.join(mark for _ in keys)})"
-    conn.exec_driver_sql(sql, [tuple(_db_value(row.get(k)) for k in keys) for row in rows])
+    conn.exec_driver_sql(f"INSERT INTO {table} ({', '.join(keys)}) VALUES ({', '.join(mark for _ in keys)})", values)
 
 
 def _db_value(value: Any) -> Any:
@@ -326,8 +349,8 @@ def _one_publication(pid: int, rng: random.Random, ctx: _Context, b: _Batch, ids
         if kind == "dok" and pid > 10:
             b.add(Relation, publication_id=pid, position=0, relation="constituent", related_id=None,
                   title=f"Paper I: {rng.choice(EN_WORDS)}", url=None)
-    if state == "published" and rng.random() < 0.35:
-        _file(b, pid, rng, ctx, title, summary)
+    if state == "published" and rng.random() < 0.3:
+        _file(b, pid, rng, ctx, summary)
     b.add(WorkflowEvent, publication_id=pid, actor_id=None, at=created, action="import", from_state=None,
           to_state="draft", comment="Demo data")
     if published_at:
@@ -367,22 +390,29 @@ def _abstract(rng: random.Random, lang: str) -> str:
                     else f"{lead} {rng.choice(words)} and {rng.choice(words)}." for _ in range(rng.randint(2, 5)))
 
 
-def _file(b: _Batch, pid: int, rng: random.Random, ctx: _Context, title: str, summary: DemoSummary) -> None:
+def _file(b: _Batch, pid: int, rng: random.Random, ctx: _Context, summary: DemoSummary) -> None:
     roll = rng.random()
     access, embargo = ("open", None) if roll < 0.7 else (("embargoed", dt.date(2020 + rng.randint(0, 12), rng.randint(1, 12), 1))
                                                          if roll < 0.85 else ("restricted", None))
-    data = demo_pdf(f"{title} (record {pid})")
-    if ctx.store is not None:
-        blob = ctx.store.put_bytes(data, durable=False)
-        sha256, md5, size = blob.sha256, blob.md5, blob.size
-    else:
-        import hashlib
-
-        sha256, md5, size = hashlib.sha256(data).hexdigest(), hashlib.md5(data, usedforsecurity=False).hexdigest(), len(data)
+    sha256, md5, size = _demo_blob(pid % DEMO_PDFS, ctx, b)
     b.add(StoredFile, publication_id=pid, position=0, original_filename=f"fulltext-{pid}.pdf", sha256=sha256, md5=md5,
           size=size, mime_type="application/pdf", role="fulltext", access=access, embargo_until=embargo,
           licence=None, version="published", created_at=dt.datetime(2024, 1, 1, tzinfo=UTC))
     summary.files += 1
+
+
+DEMO_PDFS = 500  # distinct full texts; the content-addressed store keeps one copy of each
+
+
+def _demo_blob(k: int, ctx: _Context, b: _Batch) -> tuple[str, str, int]:
+    """Hashes of demo PDF number ``k``, queued for writing the first time it is used."""
+    known = ctx.blobs.get(k)
+    if known is None:
+        data = demo_pdf(f"Hylla demo full text no. {k}")
+        known = ctx.blobs[k] = (hashlib.sha256(data).hexdigest(), hashlib.md5(data, usedforsecurity=False).hexdigest(), len(data))
+        if ctx.store is not None and not ctx.store.exists(known[0]):
+            b.blobs.append(data)
+    return known
 
 
 def demo_pdf(text: str) -> bytes:
