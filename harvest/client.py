@@ -320,6 +320,9 @@ class OAIClient:
                     raise HarvestTimeout(f"{url} did not finish answering within {s.timeout:g} s")
                 chunks.append(chunk)
             encoding = response.headers.get("Content-Encoding", "")
+            expected = response.headers.get("Content-Length", "")
+        if expected.isdigit() and size < int(expected):
+            raise http.client.IncompleteRead(b"".join(chunks), int(expected) - size)  # cut mid-page: retried
         return _decode_body(b"".join(chunks), encoding, s.max_response_bytes)
 
     def _document(self, params: dict[str, str]) -> etree._Element:
