@@ -49,6 +49,11 @@ def parse(data: bytes) -> etree._Element:
     return etree.fromstring(data, safe_parser())
 
 
+def xp(el: etree._Element, path: str) -> list:
+    """XPath with the namespace prefixes above."""
+    return el.xpath(path, namespaces=NS)
+
+
 def joined(chunks: Iterable[bytes]) -> bytes:
     return b"".join(chunks)
 
