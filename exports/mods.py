@@ -32,6 +32,7 @@ Choices worth knowing
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Iterator
 
 from lxml import etree
@@ -81,8 +82,9 @@ def mods(local: str) -> str:
     return f"{{{MODS_NS}}}{local}"
 
 
+@functools.cache
 def mods_lang(code: str | None) -> str | None:
-    """The ISO 639-2/B form MODS ``lang`` attributes and SwePub use."""
+    """The ISO 639-2/B form MODS ``lang`` attributes and SwePub use (cached: pycountry looks up slowly)."""
     return to_bibliographic(code) if code else None
 
 
@@ -227,7 +229,7 @@ class ModsCrosswalk:
     def add_languages(self, root: etree._Element, pub: Publication) -> None:
         for code in pub.languages:
             language = add(root, mods("language"))
-            add(language, mods("languageTerm"), to_bibliographic(code), type="code", authority="iso639-2b")
+            add(language, mods("languageTerm"), mods_lang(code), type="code", authority="iso639-2b")
 
     def date_issued(self, issued: PartialDate) -> str:
         """The publication date as precisely as it is known."""

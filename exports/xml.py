@@ -14,6 +14,7 @@ DataCite ``rights`` of one record say the same thing on the same day.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -49,6 +50,8 @@ Attributes = Mapping[str, str | None]
 
 def clean(text: str) -> str:
     """``text`` without the characters XML 1.0 cannot carry (control characters, lone surrogates)."""
+    if text.isascii() and text.isprintable():  # the common case, checked in C without a regex
+        return text
     return _NOT_XML_CHAR.sub("", text)
 
 
@@ -66,10 +69,8 @@ def qualified(namespace: str, local: str) -> str:
     return f"{{{namespace}}}{local}"
 
 
-def _set_attributes(el: etree._Element, attrs: Attributes) -> None:
-    for key, value in attrs.items():
-        if value is not None:
-            el.set(key, clean(value))
+def _cleaned(attrs: Attributes) -> dict[str, str]:
+    return {key: clean(value) for key, value in attrs.items() if value is not None}
 
 
 def add(parent: etree._Element, tag: str, text: str | None = None, attrs: Attributes | None = None,
@@ -79,10 +80,9 @@ def add(parent: etree._Element, tag: str, text: str | None = None, attrs: Attrib
     ``attrs`` carries qualified attribute names (``XLINK_HREF``, ``XML_LANG``); plain ones may
     also come as keywords.
     """
-    el = etree.SubElement(parent, tag)
+    el = etree.SubElement(parent, tag, _cleaned({**attrs, **named} if attrs else named))
     if text is not None:
         el.text = clean(text)
-    _set_attributes(el, {**(attrs or {}), **named})
     return el
 
 
@@ -93,16 +93,13 @@ def add_text(parent: etree._Element, tag: str, text: str | None, attrs: Attribut
     Optional fields go through here so that an empty or control-character-only value leaves no
     empty element behind (schemas reject empty required strings; readers show blank lines).
     """
-    if text is None or not has_text(text):
-        return None
-    return add(parent, tag, tidy(text), attrs, **named)
+    value = tidy(text) if text is not None else ""
+    return add(parent, tag, value, attrs, **named) if value else None
 
 
 def root_element(tag: str, nsmap: Mapping[str | None, str], attrs: Attributes | None = None) -> etree._Element:
     """A record's root element with every namespace the record uses declared on it, once."""
-    el = etree.Element(tag, nsmap=dict(nsmap))
-    _set_attributes(el, attrs or {})
-    return el
+    return etree.Element(tag, _cleaned(attrs or {}), nsmap=dict(nsmap))
 
 
 def document(el: etree._Element) -> bytes:
@@ -129,8 +126,7 @@ def stream_document(root_tag: str, elements: Iterable[etree._Element],
 
     with etree.xmlfile(buffer, encoding="UTF-8") as xf:
         xf.write_declaration()
-        clean_attrs = {k: clean(v) for k, v in (attrs or {}).items() if v is not None}
-        with xf.element(root_tag, clean_attrs, nsmap=dict(nsmap or {})):
+        with xf.element(root_tag, _cleaned(attrs or {}), nsmap=dict(nsmap or {})):
             xf.flush()
             yield drain()
             for el in elements:
@@ -224,6 +220,7 @@ def utc_day(value: dt.datetime) -> dt.date:
     return value.astimezone(dt.timezone.utc).date()
 
 
+@functools.cache
 def iso639_3(code: str) -> str:
     """The ISO 639-3 (terminology) form of a three-letter code: ``ger`` -> ``deu``, ``swe`` stays.
 
@@ -234,6 +231,7 @@ def iso639_3(code: str) -> str:
     return lang.alpha_3 if lang is not None else code
 
 
+@functools.cache
 def language_tag(code: str | None) -> str | None:
     """The BCP 47 tag for ``xml:lang`` and DataCite ``language``: two letters where ISO 639-1 has them."""
     if not code:
