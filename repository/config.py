@@ -41,4 +41,16 @@ def settings_from_environment(instance_path: Path) -> dict[str, Any]:
         "URN_NBN_PREFIX": env("URN_NBN_PREFIX", "urn:nbn:se"),
         "MAX_UPLOAD_BYTES": int(env("MAX_UPLOAD_BYTES", str(2 * 1024**3))),
         "SQL_ECHO": env("SQL_ECHO", "") == "1",
+        # E-mail: sent through this SMTP server when SMTP_HOST is set, otherwise only written to the log.
+        "SMTP_HOST": env("SMTP_HOST", ""),
+        "SMTP_PORT": int(env("SMTP_PORT", "587")),
+        "SMTP_USERNAME": env("SMTP_USERNAME", ""),
+        "SMTP_PASSWORD": env("SMTP_PASSWORD", ""),
+        "SMTP_STARTTLS": env("SMTP_STARTTLS", "1") == "1",
+        "MAIL_FROM": env("MAIL_FROM") or env("ADMIN_EMAIL", "admin@example.org"),
+        # DOI look-up by content negotiation: off unless asked for, since it calls out to doi.org.
+        "DOI_LOOKUP_ENABLED": env("DOI_LOOKUP_ENABLED", "") == "1",
+        "DOI_RESOLVER_URL": (env("DOI_RESOLVER_URL") or "https://doi.org").rstrip("/"),
+        # The zone in which a nailing date starts (a thesis becomes public at local midnight).
+        "TIMEZONE": env("TIMEZONE", "Europe/Stockholm"),
     }

@@ -11,10 +11,14 @@ from repository.models.publication import (
 )
 from repository.models.users import ROLES, User
 from repository.models.workflow import WorkflowEvent
+from repository.models.tokens import ApiToken, PasswordResetToken
+from repository.models.security import LoginFailure
+from repository.models.outbox import OutboxMessage
 
 __all__ = [
     "Base", "UTCDateTime", "utcnow", "StoredFile", "Institution", "OrgUnit", "Person", "PersonNameForm",
     "Abstract", "Contributor", "ContributorAffiliation", "Funding", "Keyword", "Link", "Note", "Publication",
     "PublicationIdentifier", "PublicationLanguage", "PublicationSubject", "PublicationTitle", "Relation",
     "SeriesMembership", "ThesisDetails", "ROLES", "User", "WorkflowEvent",
+    "ApiToken", "PasswordResetToken", "LoginFailure", "OutboxMessage",
 ]

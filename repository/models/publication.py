@@ -82,6 +82,9 @@ class Publication(Base):
     # Changes on every public change (publish, edit while public, withdraw): OAI-PMH harvests by it.
     datestamp: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # A published record is public only from this moment (a doctoral thesis from its nailing day):
+    # every public query compares it with the clock, so no job has to flip anything on the day.
+    public_from: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     withdrawn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     withdrawn_reason: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -128,7 +131,7 @@ class Publication(Base):
 
     @property
     def is_public(self) -> bool:
-        return self.state == "published"
+        return self.state == "published" and (self.public_from is None or self.public_from <= utcnow())
 
 
 class _Part:

@@ -20,7 +20,7 @@ from repository.models import (
     Publication, PublicationIdentifier, PublicationLanguage, PublicationSubject, PublicationTitle,
     Relation, SeriesMembership, ThesisDetails, User, WorkflowEvent, utcnow,
 )
-from repository.permissions import can
+from repository.permissions import can, public_filter, was_public_at
 from repository.schemas.publication import load_publication
 from exports import vocabularies
 
@@ -38,7 +38,7 @@ def get_publication(actor: User | None, publication_id: int) -> Publication:
     pub = session.get(Publication, publication_id)
     if pub is None:
         raise NotFound(f"no publication {publication_id}")
-    if pub.state in TOMBSTONE_STATES and not can(actor, "edit", pub):
+    if pub.state in TOMBSTONE_STATES and was_public_at(pub, utcnow()) and not can(actor, "edit", pub):
         raise Gone(pub.withdrawn_reason or "This publication has been withdrawn.", pub.id)
     if not can(actor, "read", pub):
         # Unpublished work of others is not even admitted to exist.
@@ -49,7 +49,7 @@ def get_publication(actor: User | None, publication_id: int) -> Publication:
 def get_tombstone(publication_id: int) -> Publication:
     """A withdrawn or deleted record, for its tombstone page (citation and reason, nothing else)."""
     pub = session.get(Publication, publication_id)
-    if pub is None or pub.state not in TOMBSTONE_STATES:
+    if pub is None or not was_public_at(pub, utcnow()):
         raise NotFound(f"no withdrawn publication {publication_id}")
     return pub
 
@@ -93,7 +93,8 @@ def update_publication(actor: User, publication_id: int, data: Any, expected_ver
     _apply(pub, loaded)
     pub.updated_at = now
     if pub.state == "published":
-        pub.datestamp = now  # a public change: harvesters must see it again
+        # A public change: harvesters must see it again (a scheduled record on its day, not before).
+        pub.datestamp = max(now, pub.public_from or now)
     session.add(WorkflowEvent(publication_id=pub.id, actor_id=actor.id, action="update",
                               from_state=pub.state, to_state=pub.state, at=now))
     try:
@@ -206,8 +207,14 @@ def mint_urn(pub: Publication, prefix: str) -> str:
     return f"{prefix}:{pub.institution.code}:hylla-{pub.id}"
 
 
-def publish_now(actor: User, publication_id: int, *, urn_prefix: str, comment: str | None = None) -> Publication:
-    """Make a record public: mint its URN:NBN, stamp it and record who did it."""
+def publish_now(actor: User, publication_id: int, *, urn_prefix: str, comment: str | None = None,
+                public_from: dt.datetime | None = None) -> Publication:
+    """Make a record public: mint its URN:NBN, stamp it and record who did it.
+
+    With ``public_from`` in the future the record is approved ahead (a doctoral thesis before its
+    nailing day): it is published, but every public query hides it until that moment, and its
+    datestamp is that moment so that incremental OAI-PMH harvests find it on the day.
+    """
     pub = session.get(Publication, publication_id)
     if pub is None or not can(actor, "read", pub):
         raise NotFound(f"no publication {publication_id}")
@@ -218,11 +225,14 @@ def publish_now(actor: User, publication_id: int, *, urn_prefix: str, comment: s
     now = utcnow()
     event = WorkflowEvent(publication_id=pub.id, actor_id=actor.id, action="publish", from_state=pub.state,
                           to_state="published", comment=comment, at=now)
+    scheduled = public_from if public_from is not None and public_from > now else None
     pub.state = "published"
     pub.urn_nbn = pub.urn_nbn or mint_urn(pub, urn_prefix)
-    pub.published_at = pub.published_at or now
+    pub.public_from = scheduled
+    pub.published_at = scheduled or pub.published_at or now
     pub.withdrawn_at = pub.withdrawn_reason = None
-    pub.updated_at = pub.datestamp = now
+    pub.updated_at = now
+    pub.datestamp = scheduled or now
     session.add(event)
     session.commit()
     log.info("published record=%s by user=%s", pub.id, actor.id)
@@ -261,7 +271,7 @@ def history(actor: User | None, publication_id: int) -> list[WorkflowEvent]:
 def recent_publications(limit: int = 20) -> list[Publication]:
     """The newest public records, for the home page."""
     return list(session.scalars(
-        select(Publication).where(Publication.state == "published")
+        select(Publication).where(public_filter())
         .order_by(Publication.published_at.desc(), Publication.id.desc()).limit(limit)))
 
 
