@@ -83,6 +83,7 @@ STATUS_LABELS: dict[str, str] = {
 
 _LINE_BREAKS = re.compile(r"[ \t]*[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]+[ \t]*")
 _CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1b\x1f\x7f]")
+_FOLDABLE = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
 _PAGE_COUNT = re.compile(r"^\s*(\d+)\s*(?:pages?|pp?\.?|s\.?|sidor|sid\.?)?\s*$", re.IGNORECASE)
 
 
@@ -208,4 +209,6 @@ def one_line(text: str) -> str:
     Line-oriented formats (RIS) break on any of them, and a blank line in a BibTeX title would
     become a LaTeX paragraph; Python's ``str.splitlines`` separators are all covered.
     """
+    if _FOLDABLE.search(text) is None:  # the usual case, kept cheap for lists of 100,000
+        return text.strip()
     return _CONTROLS.sub("", _LINE_BREAKS.sub(" ", text)).strip()

@@ -122,7 +122,7 @@ def name_part(text: str, *, ascii_only: bool = False) -> str:
     """A family or given name; braced when BibTeX would split it (at a comma or an "and") or read
     it as "and others" (et al.)."""
     latex = escape(text.strip(), ascii_only=ascii_only)
-    if "," in text or _AND.search(f" {text} ") or text.strip().lower() == "others":
+    if "," in text or (" " in text and _AND.search(f" {text} ")) or text.strip().lower() == "others":
         return "{" + latex + "}"
     return latex
 

