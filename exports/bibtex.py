@@ -17,6 +17,7 @@ Values are UTF-8 by default (biber, biblatex and BibTeX with ``inputenc`` read i
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Iterator
 
 from exports import _bibfields as bib
@@ -196,13 +197,18 @@ def _entry(pub: Publication, key: str, ascii_only: bool) -> str:
     return f"@{entry_type}{{{key},\n{body}\n}}\n"
 
 
-def render(pub: Publication, ascii: bool = False) -> bytes:
-    """One BibTeX entry; ``ascii=True`` writes non-ASCII letters as LaTeX accents."""
+def render(pub: Publication, *, ascii: bool = False, today: dt.date | None = None) -> bytes:
+    """One BibTeX entry; ``ascii=True`` writes non-ASCII letters as LaTeX accents.
+
+    ``today`` is taken, like every format in exports.registry takes it, and not needed: nothing
+    in a BibTeX entry depends on the day.
+    """
     return _entry(pub, citation_key(pub), ascii).encode("utf-8")
 
 
-def render_many(pubs: Iterable[Publication], ascii: bool = False) -> Iterator[bytes]:
-    """A .bib file, entry by entry, with keys made unique within it."""
+def render_many(pubs: Iterable[Publication], *, ascii: bool = False,
+                today: dt.date | None = None) -> Iterator[bytes]:
+    """A .bib file, entry by entry, with keys made unique within it (``today`` as in ``render``)."""
     keys = _Keys()
     separator = ""
     for pub in pubs:

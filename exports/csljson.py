@@ -8,6 +8,7 @@ so that no processor tries to invert "Naturvårdsverket".
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -140,16 +141,17 @@ def _dumps(pub: Publication) -> bytes:
     return json.dumps(to_csl(pub), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def render(pub: Publication) -> bytes:
+def render(pub: Publication, *, today: dt.date | None = None) -> bytes:
     """One record as a one-item CSL-JSON array.
 
     An array, not a bare object: the schema describes an array, every CSL-JSON reader (Zotero,
     Pandoc, citeproc-js) accepts one, and ``render(p)`` is then exactly ``render_many([p])``.
+    ``today`` is taken, like every format in exports.registry takes it, and not needed.
     """
     return b"[\n" + _dumps(pub) + b"\n]\n"
 
 
-def render_many(pubs: Iterable[Publication]) -> Iterator[bytes]:
+def render_many(pubs: Iterable[Publication], *, today: dt.date | None = None) -> Iterator[bytes]:
     """One JSON array, one item per line, yielded item by item."""
     yield b"["
     separator = b"\n"

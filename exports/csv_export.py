@@ -99,12 +99,12 @@ class _Writer:
         return text.encode("utf-8")
 
 
-def render(pub: Publication, today: dt.date | None = None) -> bytes:
+def render(pub: Publication, *, today: dt.date | None = None) -> bytes:
     """A CSV file of one record: the header row and its row."""
-    return b"".join(render_many([pub], today))
+    return b"".join(render_many([pub], today=today))
 
 
-def render_many(pubs: Iterable[Publication], today: dt.date | None = None) -> Iterator[bytes]:
+def render_many(pubs: Iterable[Publication], *, today: dt.date | None = None) -> Iterator[bytes]:
     """The header once, then one row per record. ``today`` decides open access (default today)."""
     day = today or dt.date.today()
     writer = _Writer()

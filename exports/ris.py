@@ -118,12 +118,12 @@ def _record(pub: Publication, today: dt.date) -> str:
     return "".join(out)
 
 
-def render(pub: Publication, today: dt.date | None = None) -> bytes:
+def render(pub: Publication, *, today: dt.date | None = None) -> bytes:
     """One RIS record. ``today`` decides which embargoed full texts are open (L1); default today."""
     return _record(pub, today or dt.date.today()).encode("utf-8")
 
 
-def render_many(pubs: Iterable[Publication], today: dt.date | None = None) -> Iterator[bytes]:
+def render_many(pubs: Iterable[Publication], *, today: dt.date | None = None) -> Iterator[bytes]:
     """RIS records one after another, a blank line between them, as EndNote writes them."""
     day = today or dt.date.today()
     separator = ""

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import re
 
 import bibtexparser
+import pytest
 from bibtexparser.middlewares import LatexDecodingMiddleware, SeparateCoAuthors
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -14,6 +16,7 @@ from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_la
 from exports import _bibfields as bib
 from exports import bibtex
 from exports.readmodel import Contributor, PartialDate, Publication, ThesisInfo, Title
+from exports.registry import get_format
 from tests.samples import (
     all_samples, book_chapter, conference_paper, doctoral_thesis, journal_article, report, student_thesis,
 )
@@ -240,3 +243,12 @@ def test_hostile_text_keeps_one_entry_balanced_braces_and_the_title(title: str, 
         if not ascii_only:
             expected = re.sub(r"\s+", " ", bib.one_line(title))
             assert re.sub(r"\s+", " ", str(entries[0]["title"])).strip() == expected.strip()
+
+
+@pytest.mark.parametrize("name", ["bibtex", "ris", "csl-json", "csv"])
+def test_text_formats_take_the_registry_arguments(name: str) -> None:
+    """The web layer and OAI-PMH call every format alike; one record is a list of one."""
+    fmt = get_format(name)
+    day = dt.date(2024, 1, 1)
+    for pub in all_samples():
+        assert fmt.render(pub, today=day) == b"".join(fmt.render_many([pub], today=day))
