@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -92,9 +93,12 @@ def list_sources() -> None:
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=90.0, show_default=True)
 @click.option("--min-interval", type=click.FloatRange(min=0), default=0.5, show_default=True,
               help="seconds between two requests to one host")
-def run(names: tuple[str, ...], full: bool, overlap_hours: float, timeout: float, min_interval: float) -> None:
+@click.option("--workers", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="the CPU count",
+              help="processes that parse and check records")
+def run(names: tuple[str, ...], full: bool, overlap_hours: float, timeout: float, min_interval: float,
+        workers: int) -> None:
     """Harvest the sources NAMES (all enabled sources if none is named)."""
-    options = HarvestOptions(full=full, overlap=dt.timedelta(hours=overlap_hours),
+    options = HarvestOptions(full=full, overlap=dt.timedelta(hours=overlap_hours), workers=workers,
                              client=ClientSettings(timeout=timeout, min_interval=min_interval))
     reports: list[RunReport] = []
     with _sessions() as sessions:

@@ -383,7 +383,7 @@ class OAIClient:
         record = root.find(f"{_OAI}GetRecord/{_OAI}record")
         if record is None:
             raise MalformedResponse("the GetRecord response has no record", code="no_record")
-        return _record(record)
+        return record_from_element(record)
 
     def _listing(self, verb: str, metadata_prefix: str, from_: str | None, until: str | None,
                  set_spec: str | None, token: str | None) -> Iterator[Page]:
@@ -430,7 +430,7 @@ def _page(root: etree._Element, verb: str) -> Page:
         container = root
         notes = (f"envelope: {item}s directly under OAI-PMH without a {verb} element; read anyway",)
     if verb == "ListRecords":
-        records = [_record(r) for r in container.iterchildren(f"{_OAI}record")]
+        records = [record_from_element(r) for r in container.iterchildren(f"{_OAI}record")]
         headers = [r.header for r in records]
     else:
         records = []
@@ -456,7 +456,8 @@ def _header(el: etree._Element | None) -> Header:
     return Header(identifier, datestamp, el.get("status") == "deleted", specs)
 
 
-def _record(el: etree._Element) -> OAIRecord:
+def record_from_element(el: etree._Element) -> OAIRecord:
+    """An OAI ``<record>`` element as an OAIRecord (also used to rebuild one from its XML in a worker)."""
     header = _header(el.find(f"{_OAI}header"))
     metadata = None
     container = el.find(f"{_OAI}metadata")

@@ -53,14 +53,14 @@ GENERIC_TITLES = frozenset({
     "news", "nyheter", "debatt", "debate", "interview", "intervju", "untitled", "editorial board",
 })
 _ROMAN = frozenset("i ii iii iv v vi vii viii ix x xi xii xiii xiv xv xvi xvii xviii xix xx".split())
-_NON_WORD = re.compile(r"[^\w]+|_")
+_NON_WORD = re.compile(r"[\W_]+")
+_COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
 
 
 def normalise_text(text: str) -> str:
     """Lower case, no diacritics, words separated by single spaces: what titles and names compare as."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(_NON_WORD.sub(" ", plain.casefold()).split())
+    plain = _COMBINING.sub("", unicodedata.normalize("NFKD", text))
+    return _NON_WORD.sub(" ", plain.casefold()).strip()
 
 
 def _trailing_number(title: str) -> str | None:

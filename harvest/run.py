@@ -1,7 +1,7 @@
 """The harvest loop: Identify, list the window page by page, judge and store each record, checkpoint, dedup.
 
-``harvest_source`` is the whole story on one screen; the helpers below it turn one OAI record into
-a ``RecordVersion`` and one page into counts. Each page's records, its run counts and the
+``harvest_source`` is the whole story on one screen; the helpers below it turn one page into
+counts (``harvest.judge`` turns each record into a ``RecordVersion``). Each page's records, its run counts and the
 checkpoint (the next resumption token) are committed together, so a run cut off anywhere resumes
 at the next page with nothing lost and nothing counted twice.
 """
@@ -9,38 +9,23 @@ at the next page with nothing lost and nothing counted twice.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from importlib import resources
-from typing import Any, Protocol
 
-from lxml import etree
 from sqlalchemy.orm import Session, sessionmaker
 
-from harvest import dedup, store, xslt
+from harvest import dedup, judge, store, xslt
 from harvest.client import (
     BadResumptionToken, ClientSettings, HarvestError, HostRateLimiter, OAIClient, OAIRecord, Page, TransportError,
     format_datestamp, parse_datestamp,
 )
+from harvest.judge import Judges, ParseFunction, Recipe
 from harvest.models import HarvestRun, Source
-from harvest.records import publication_to_dict
 from harvest.store import Counts, RecordVersion
 
 log = logging.getLogger(__name__)
-
-
-class Parsed(Protocol):
-    """What ``harvest.parse.parse_metadata`` returns: the record, its problems and the XSD verdict."""
-
-    publication: Any
-    problems: list[Any]
-    xsd_valid: bool | None
-
-
-ParseFunction = Callable[..., Parsed]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +35,7 @@ class HarvestOptions:
     until: dt.datetime | None = None
     client: ClientSettings = field(default_factory=ClientSettings)
     dedup: bool = True  # re-cluster what changed when the run ends
+    workers: int = 1  # processes that parse and judge records (the default parser only)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +75,6 @@ def harvest_source(sessions: sessionmaker[Session], name: str, options: HarvestO
                    parse: ParseFunction | None = None, limiter: HostRateLimiter | None = None,
                    on_page: Callable[[Progress], None] | None = None) -> RunReport:
     """Harvest one source into the store; every outcome, failures included, is recorded as a run."""
-    parse = parse or _default_parse()
     job = _begin(sessions, name, options)
     client = OAIClient(job.base_url, options.client, limiter)
     status, message = "succeeded", None
@@ -102,15 +87,15 @@ def harvest_source(sessions: sessionmaker[Session], name: str, options: HarvestO
             if not run.pages:
                 run.from_used, run.until_used = _window(source, run.mode, options, info.granularity)
             window = (run.from_used, run.until_used)
-        transform = xslt.compile_stylesheet(job.xslt) if job.xslt else None
-        for page in _pages(client, job, window):
-            with sessions.begin() as s:
-                source, run = _load(s, job)
-                store.add_counts(run, _import_page(s, source, run, page, transform, parse))
-                store.save_checkpoint(source, run, page.token)
-                progress = Progress(job.name, run.pages, _counts(run), page.complete_list_size)
-            if on_page is not None:
-                on_page(progress)
+        with Judges(Recipe(job.name, job.prefix, job.xslt), parse, options.workers) as judges:
+            for page in _pages(client, job, window):
+                with sessions.begin() as s:
+                    source, run = _load(s, job)
+                    store.add_counts(run, _import_page(s, source, run, page, judges))
+                    store.save_checkpoint(source, run, page.token)
+                    progress = Progress(job.name, run.pages, _counts(run), page.complete_list_size)
+                if on_page is not None:
+                    on_page(progress)
         if info.deleted_record == "no" and job.mode == "full":
             present = {h.identifier for p in client.list_identifiers(job.prefix, set_spec=job.set_spec)
                        for h in p.headers if h.identifier and not h.deleted}
@@ -195,8 +180,7 @@ def _pages(client: OAIClient, job: _Job, window: tuple[str | None, str | None]) 
         yield from listing
 
 
-def _import_page(s: Session, source: Source, run: HarvestRun, page: Page, transform: etree.XSLT | None,
-                 parse: ParseFunction) -> Counts:
+def _import_page(s: Session, source: Source, run: HarvestRun, page: Page, judges: Judges) -> Counts:
     """Judge and store one page's records: unchanged ones are recognised by hash and not parsed again."""
     counts = Counts()
     for note in page.notes:
@@ -210,32 +194,35 @@ def _import_page(s: Session, source: Source, run: HarvestRun, page: Page, transf
             records[rec.header.identifier] = rec  # a repeated identifier: the later copy wins
     known = store.known_records(s, source.id, records)
     salt = source.xslt or ""
-    new: list[RecordVersion] = []
-    changed: list[tuple[int, RecordVersion]] = []
+    to_judge: list[tuple[OAIRecord, str]] = []
+    versions: list[RecordVersion] = []
     seen: list[int] = []
     for ident, rec in records.items():
-        before = known.get(ident)
-        digest = _digest(rec, salt)
+        before, digest = known.get(ident), _digest(rec, salt)
         if before is not None and before.content_hash == digest:
             counts.unchanged += 1
             seen.append(before.id)
         elif rec.header.deleted:
             if before is not None and before.deleted:
-                counts.unchanged += 1  # deleted before; only the tombstone's datestamp moved
+                counts.unchanged += 1  # a tombstone whose datestamp moved is no new deletion
             else:
                 counts.deleted += 1
-            version = RecordVersion(ident, _datestamp(rec), True, digest, raw_xml=rec.raw_xml)
-            (new.append(version) if before is None else changed.append((before.id, version)))
+            versions.append(judge.deletion(rec, digest))
         else:
-            version = _judge(rec, source, transform, parse, digest)
-            if not version.accepted:
-                counts.rejected += 1
-                store.add_event(s, run, "warning", _rejection(version), code="rejected", oai_identifier=ident)
-            elif before is None:
-                counts.added += 1
-            else:
-                counts.updated += 1
-            (new.append(version) if before is None else changed.append((before.id, version)))
+            to_judge.append((rec, digest))
+    for version in judges(to_judge):
+        before = known.get(version.oai_identifier)
+        if not version.accepted:
+            counts.rejected += 1
+            store.add_event(s, run, "warning", judge.rejection_message(version), code="rejected",
+                            oai_identifier=version.oai_identifier)
+        elif before is None:
+            counts.added += 1
+        else:
+            counts.updated += 1
+        versions.append(version)
+    new = [v for v in versions if v.oai_identifier not in known]
+    changed = [(known[v.oai_identifier].id, v) for v in versions if v.oai_identifier in known]
     store.write_records(s, source.id, run.id, new, changed, seen)
     return counts
 
@@ -243,60 +230,6 @@ def _import_page(s: Session, source: Source, run: HarvestRun, page: Page, transf
 def _digest(rec: OAIRecord, salt: str) -> str:
     """What 'unchanged' means: the same record XML under the same repair stylesheet."""
     return hashlib.sha256(f"{rec.raw_xml}\x00{salt}".encode()).hexdigest()
-
-
-def _datestamp(rec: OAIRecord) -> dt.datetime | None:
-    try:
-        return parse_datestamp(rec.header.datestamp) if rec.header.datestamp else None
-    except ValueError:
-        return None
-
-
-def _problem(code: str, message: str, severity: str = "reject", path: str = "metadata") -> dict[str, str]:
-    return {"code": code, "severity": severity, "path": path, "message": message}
-
-
-def _judge(rec: OAIRecord, source: Source, transform: etree.XSLT | None, parse: ParseFunction,
-           digest: str) -> RecordVersion:
-    """One live record read, repaired, parsed and judged; a failure at any step is a rejection with its reason."""
-    ident = rec.header.identifier or ""
-    stamp = _datestamp(rec)
-    problems: list[dict[str, str]] = []
-    if rec.header.datestamp and stamp is None:
-        problems.append(_problem("datestamp_invalid", f"header datestamp {rec.header.datestamp!r} is not an "
-                                 "OAI-PMH datestamp", "warning", "header/datestamp"))
-    base = RecordVersion(ident, stamp, False, digest, raw_xml=rec.raw_xml)
-    if rec.metadata is None:
-        return _replace(base, problems + [_problem("00", "the record has no metadata")])
-    try:
-        payload = xslt.apply(transform, rec.metadata) if transform is not None else rec.metadata
-        parsed = parse(payload, source.metadata_prefix, oai_identifier=ident, datestamp=stamp)
-    except (ValueError, etree.LxmlError) as exc:  # XSLTError, HarvestXMLError, UnsupportedMetadataFormat...
-        return _replace(base, problems + [_problem("parse_error", str(exc))])
-    except Exception as exc:  # noqa: BLE001 - one record the parser trips on must not stop a national harvest
-        log.exception("parser failed record=%s source=%s", ident, source.name)
-        return _replace(base, problems + [_problem("parse_error", f"the parser failed: {type(exc).__name__}: {exc}")])
-    problems += [{"code": p.code, "severity": p.severity, "path": p.path, "message": p.message}
-                 for p in parsed.problems]
-    pub = parsed.publication
-    if pub is None:
-        return _replace(base, problems)
-    data = publication_to_dict(pub)
-    accepted = not any(p["severity"] == "reject" for p in problems)
-    feats = dedup.features(pub, data) if accepted else None
-    return RecordVersion(ident, stamp, False, digest, raw_xml=rec.raw_xml, record=data, accepted=accepted,
-                         problems=problems, xsd_valid=parsed.xsd_valid, match_features=feats,
-                         keys=dedup.blocking_keys(feats) if feats else ())
-
-
-def _replace(base: RecordVersion, problems: list[dict[str, str]]) -> RecordVersion:
-    return RecordVersion(base.oai_identifier, base.datestamp, False, base.content_hash, raw_xml=base.raw_xml,
-                         problems=problems)
-
-
-def _rejection(version: RecordVersion) -> str:
-    reasons = [f"{p['code']} {p['message']}" for p in version.problems if p["severity"] == "reject"]
-    return "record rejected: " + ("; ".join(reasons) or "no record could be read")
 
 
 def _sweep_deletions(s: Session, source: Source, run: HarvestRun, present: set[str]) -> None:
@@ -308,28 +241,3 @@ def _sweep_deletions(s: Session, source: Source, run: HarvestRun, present: set[s
         run.deleted += len(vanished)
         store.add_event(s, run, "info", f"{len(vanished)} records no longer listed by ListIdentifiers: deleted",
                         code="deleted_by_listing")
-
-
-# -- the parser and its schemas ---------------------------------------------------------------------
-
-def _default_parse() -> ParseFunction:
-    from harvest.parse import parse_metadata
-
-    schemas = mods_schema_loader()
-    return functools.partial(parse_metadata, mods_schemas=schemas) if schemas else parse_metadata
-
-
-def mods_schema_loader() -> Callable[[str], etree.XMLSchema] | None:
-    """The MODS XSDs shipped in ``exports/schemas``, compiled once per version; None if they are absent."""
-    folder = resources.files("exports") / "schemas"
-    if not (folder / "mods-3-7.xsd").is_file():
-        log.warning("no MODS XSDs in exports/schemas: harvested records get no schema verdict (xsd_valid empty)")
-        return None
-
-    @functools.cache
-    def load(version: str) -> etree.XMLSchema:
-        parser = etree.XMLParser(no_network=True, resolve_entities=False, load_dtd=False)
-        with resources.as_file(folder / f"mods-{version.replace('.', '-')}.xsd") as path:
-            return etree.XMLSchema(etree.parse(str(path), parser))
-
-    return load

@@ -113,6 +113,24 @@ def test_three_diva_portals_report_one_paper(sessions: sessionmaker[Session], oa
     assert "master" in reasons[-1]
 
 
+def test_worker_processes_judge_as_this_process_does(sessions: sessionmaker[Session], oai_server: OAITestServer,
+                                                    quick: ClientSettings) -> None:
+    oai_server.route({"verb": "Identify"}, identify())
+    oai_server.route({"verb": "ListRecords", "metadataPrefix": "oai_dc"}, "metaslurper/ListRecords.xml")
+    oai_server.route({"verb": "ListRecords", "resumptionToken": "fgneg:655|zrgnqngnCersvk:bnv_qp"},
+                     "metaslurper/ListRecords-DIM.xml")
+    for name in ("here", "pooled"):
+        _source(sessions, oai_server, "oai_dc", name=name)
+    here = harvest_source(sessions, "here", HarvestOptions(client=quick, dedup=False))
+    pooled = harvest_source(sessions, "pooled", HarvestOptions(client=quick, dedup=False, workers=2))
+    assert here.counts == pooled.counts and here.counts.added + here.counts.rejected == 103
+    by_source: dict[int, list[tuple[object, ...]]] = {}
+    for r in _records(sessions):
+        by_source.setdefault(r.source_id, []).append((r.oai_identifier, r.record, r.problems, r.xsd_valid,
+                                                      r.match_features, r.content_hash))
+    assert len(by_source) == 2 and list(by_source.values())[0] == list(by_source.values())[1]
+
+
 def test_not_well_formed_feed_fails_cleanly(sessions: sessionmaker[Session], oai_server: OAITestServer,
                                             quick: ClientSettings) -> None:
     oai_server.route({"verb": "Identify"}, identify())
