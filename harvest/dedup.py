@@ -40,6 +40,7 @@ FUZZY_KEY_CHARS = 24
 # looking up neighbourhoods in chunks (the first harvest of a large source, a re-harvest).
 FULL_RECLUSTER_MIN = 5000
 FULL_RECLUSTER_SHARE = 0.2
+WRITE_BATCH = 5000  # clusters whose merged records are built and written at a time (bounded memory)
 
 IDENTIFIER_LABELS = {"doi": "DOI", "pmid": "PMID", "isi": "ISI", "scopus": "Scopus", "isbn": "ISBN"}
 BOOK_TYPES = frozenset({"bok", "sam", "dok", "lic", "rap", "pro"})
@@ -369,15 +370,22 @@ def refresh(session: Session, *, full: bool = False) -> DedupReport:
                  for d in store.merge_decisions(session, scope)]
     clusters = cluster(records, decisions)
     old = store.all_works(session) if scope is None else store.current_works(session, scope)
-    data = store.record_dicts(session, [r.id for r in records])
+    placed = _reuse_work_ids(old, clusters)
+    kept = {wid for wid in placed if wid is not None}
+    store.clear_works(session, sorted(set(old) - kept), sorted(kept))
     by_id = {r.id: r for r in records}
-    rows = [(c, _work_row(c, by_id, data)) for c in clusters]
-    keep, new = _reuse_work_ids(old, rows)
-    drop = sorted(set(old) - {wid for wid, _ in keep})
-    store.replace_works(session, drop, keep, new, clean=sorted(set(dirty) | set(scope or ())))
-    log.info("dedup changed=%d clustered=%d works=%d dropped=%d full=%s", len(dirty), len(records), len(rows),
-             len(drop), full)
-    return DedupReport(len(dirty), len(records), len(rows), len(drop), full)
+    for start in range(0, len(clusters), WRITE_BATCH):  # a batch at a time: merged records are loaded only here
+        part = clusters[start:start + WRITE_BATCH]
+        data = store.record_dicts(session, [rid for c in part for rid, _, _ in c.members])
+        rows = [_work_row(c, by_id, data) for c in part]
+        ids = placed[start:start + WRITE_BATCH]
+        store.write_works(session, [(wid, row) for wid, row in zip(ids, rows, strict=True) if wid is not None],
+                          [row for wid, row in zip(ids, rows, strict=True) if wid is None])
+    store.mark_clustered(session, None if scope is None else sorted(set(dirty) | set(scope)))
+    dropped = len(set(old) - kept)
+    log.info("dedup changed=%d clustered=%d works=%d dropped=%d full=%s", len(dirty), len(records), len(clusters),
+             dropped, full)
+    return DedupReport(len(dirty), len(records), len(clusters), dropped, full)
 
 
 def _work_row(c: Cluster, by_id: dict[int, DedupRecord], data: dict[int, dict[str, Any]]) -> WorkRow:
@@ -385,23 +393,20 @@ def _work_row(c: Cluster, by_id: dict[int, DedupRecord], data: dict[int, dict[st
     return WorkRow(c.key, c.master, merged, provenance, institutions, list(c.members))
 
 
-def _reuse_work_ids(old: dict[int, set[int]], rows: list[tuple[Cluster, WorkRow]]
-                    ) -> tuple[list[tuple[int, WorkRow]], list[WorkRow]]:
-    """Give each new cluster the id of the old work it shares most records with, each id once."""
+def _reuse_work_ids(old: dict[int, set[int]], clusters: list[Cluster]) -> list[int | None]:
+    """For each new cluster, the id of the old work it shares most records with (each id used once), or None."""
     owner = {rid: wid for wid, members in old.items() for rid in members}
     candidates = []
-    for index, (c, _) in enumerate(rows):
+    for index, c in enumerate(clusters):
         overlap: dict[int, int] = defaultdict(int)
         for rid, _, _ in c.members:
             if rid in owner:
                 overlap[owner[rid]] += 1
         candidates.extend((-n, wid, index) for wid, n in overlap.items())
-    taken_ids: set[int] = set()
-    placed: dict[int, int] = {}
+    placed: list[int | None] = [None] * len(clusters)
+    taken: set[int] = set()
     for _, wid, index in sorted(candidates):
-        if wid not in taken_ids and index not in placed:
-            taken_ids.add(wid)
+        if wid not in taken and placed[index] is None:
+            taken.add(wid)
             placed[index] = wid
-    keep = [(placed[i], row) for i, (_, row) in enumerate(rows) if i in placed]
-    new = [row for i, (_, row) in enumerate(rows) if i not in placed]
-    return keep, new
+    return placed

@@ -216,8 +216,8 @@ def write_records(session: Session, source_id: int, run_id: int, new: Sequence[R
     if new:
         rows = [{**_row(v), "source_id": source_id, "oai_identifier": v.oai_identifier,
                  "first_seen_run_id": run_id, "last_seen_run_id": run_id} for v in new]
-        ids = session.scalars(insert(HarvestedRecord).returning(HarvestedRecord.id, sort_by_parameter_order=True),
-                              rows).all()
+        table = HarvestedRecord.__table__  # Core insert: the ORM's bulk bookkeeping costs more than the SQL here
+        ids = session.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).all()
         _insert_keys(session, zip(ids, (v.keys for v in new), strict=True))
     if changed:
         session.execute(update(HarvestedRecord), [{**_row(v), "id": rid, "last_seen_run_id": run_id}
@@ -230,7 +230,7 @@ def write_records(session: Session, source_id: int, run_id: int, new: Sequence[R
 def _insert_keys(session: Session, pairs: Iterable[tuple[int, Sequence[str]]]) -> None:
     rows = [{"record_id": rid, "key": key} for rid, keys in pairs for key in keys]
     if rows:
-        session.execute(insert(BlockingKey), rows)
+        session.execute(insert(BlockingKey.__table__), rows)
 
 
 def replace_keys(session: Session, pairs: Sequence[tuple[int, Sequence[str]]]) -> None:
@@ -400,30 +400,38 @@ class WorkRow:
     members: list[tuple[int, str, str]]  # record id, reason, decided_by
 
 
-def replace_works(session: Session, drop: Sequence[int], keep: Sequence[tuple[int, WorkRow]],
-                  new: Sequence[WorkRow], clean: Sequence[int]) -> None:
-    """Drop works, rewrite kept ones in place (their ids stay, so links to them hold), add new ones."""
-    touched = list(drop) + [wid for wid, _ in keep]
-    for chunk in _chunks(touched):
+def clear_works(session: Session, drop: Sequence[int], rewrite: Sequence[int]) -> None:
+    """Delete the works in ``drop`` and the memberships of those in ``rewrite`` before they are rewritten."""
+    for chunk in _chunks(list(drop) + list(rewrite)):
         session.execute(delete(WorkMembership).where(WorkMembership.work_id.in_(chunk)))
     for chunk in _chunks(list(drop)):
         session.execute(delete(Work).where(Work.id.in_(chunk)))
+
+
+def write_works(session: Session, keep: Sequence[tuple[int, WorkRow]], new: Sequence[WorkRow]) -> None:
+    """Rewrite kept works in place (their ids stay, so links to them hold) and add new ones, with memberships."""
     now = utc_now()
     if keep:
         session.execute(update(Work), [{"id": wid, **_work_values(row, now)} for wid, row in keep])
     ids: Sequence[int] = []
     if new:
-        ids = session.scalars(insert(Work).returning(Work.id, sort_by_parameter_order=True),
+        table = Work.__table__
+        ids = session.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True),
                               [_work_values(row, now) for row in new]).all()
     members = [{"work_id": wid, "record_id": rid, "reason": reason, "decided_by": by}
                for wid, row in [*keep, *zip(ids, new, strict=True)] for rid, reason, by in row.members]
-    # A record leaving a work that is not re-clustered here (its membership moved) is freed first.
-    for chunk in _chunks([m["record_id"] for m in members]):
-        session.execute(delete(WorkMembership).where(WorkMembership.record_id.in_(chunk)))
     if members:
-        session.execute(insert(WorkMembership), members)
-    for chunk in _chunks(list(clean)):
-        session.execute(update(HarvestedRecord).where(HarvestedRecord.id.in_(chunk)).values(needs_dedup=False))
+        session.execute(insert(WorkMembership.__table__), members)
+
+
+def mark_clustered(session: Session, record_ids: Sequence[int] | None) -> None:
+    """Clear the re-cluster flag of ``record_ids``, or of every record when None."""
+    stmt = update(HarvestedRecord).values(needs_dedup=False)
+    if record_ids is None:
+        session.execute(stmt.where(HarvestedRecord.needs_dedup.is_(True)))
+        return
+    for chunk in _chunks(list(record_ids)):
+        session.execute(stmt.where(HarvestedRecord.id.in_(chunk)))
 
 
 def _work_values(row: WorkRow, now: dt.datetime) -> dict[str, Any]:

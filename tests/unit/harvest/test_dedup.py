@@ -207,6 +207,9 @@ def test_refresh_merges_splits_and_keeps_work_ids(three_sources: sessionmaker[Se
         dedup.refresh(s)
     works = _works(sessions)
     assert len(works) == 2 and work_id in {w for w, _, _ in works}
+    with sessions.begin() as s:  # one pass over everything agrees with the neighbourhood passes
+        assert dedup.refresh(s, full=True).full
+    assert _works(sessions) == works
 
 
 def test_a_changed_record_leaves_its_work(three_sources: sessionmaker[Session]) -> None:
