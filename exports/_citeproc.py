@@ -15,6 +15,7 @@ from typing import Any
 from citeproc import CitationItem, CitationStylesStyle
 from citeproc import model
 from citeproc.source import VariableError
+from citeproc.string import join
 from lxml import etree
 
 _CSL = "http://purl.org/net/xbiblio/csl"
@@ -59,8 +60,17 @@ class _Memo:
     the root) itself, which works because ``ParsedStyle`` holds every element's proxy alive.
     """
 
+    # Memo keys hold a colon, so they can never shadow a method of the same name.
+    @staticmethod
+    def _table(owner: Any, name: str) -> dict[Any, Any]:
+        tables = owner.__dict__
+        table = tables.get(name)
+        if table is None:
+            table = tables[name] = {}
+        return table
+
     def _memo(self, owner: Any, table: str, key: Any, compute: Any) -> Any:
-        memo = owner.__dict__.setdefault(table, {})
+        memo = self._table(owner, table)
         try:
             return memo[key]
         except KeyError:
@@ -68,35 +78,73 @@ class _Memo:
             return value
 
     def xpath_search(self, expression: str) -> Any:
-        return self._memo(self, "_xpaths", expression, lambda: super(_Memo, self).xpath_search(expression))
+        memo = self._table(self, "memo:xpaths")
+        try:
+            return memo[expression]
+        except KeyError:
+            found = memo[expression] = super().xpath_search(expression)
+            return found
 
     def get_layout(self) -> Any:
-        return self._memo(self, "_layout", None, super().get_layout)
+        return self._memo(self, "memo:layout", None, super().get_layout)
 
     def get_macro(self, name: str) -> Any:
-        return self._memo(self.get_root(), "_macros", name, lambda: super(_Memo, self).get_macro(name))
+        memo = self._table(self.get_root(), "memo:macros")
+        try:
+            return memo[name]
+        except KeyError:
+            macro = memo[name] = super().get_macro(name)
+            return macro
 
     def get_term(self, name: str, form: str | None = None, fallback_locale: bool = True,
                  zero_padded: bool = False) -> Any:
-        return self._memo(self.get_root(), "_terms", (name, form, fallback_locale, zero_padded),
-                          lambda: super(_Memo, self).get_term(name, form, fallback_locale, zero_padded))
+        memo = self._table(self.get_root(), "memo:terms")
+        key = (name, form, fallback_locale, zero_padded)
+        try:
+            return memo[key]
+        except KeyError:
+            term = memo[key] = super().get_term(name, form, fallback_locale, zero_padded)
+            return term
 
     def get_date(self, form: str) -> Any:
-        return self._memo(self.get_root(), "_dates", form, lambda: super(_Memo, self).get_date(form))
+        return self._memo(self.get_root(), "memo:dates", form, lambda: super(_Memo, self).get_date(form))
 
     def get_locale_option(self, name: str) -> Any:
-        return self._memo(self.get_root(), "_locale_options", name,
-                          lambda: super(_Memo, self).get_locale_option(name))
+        memo = self._table(self.get_root(), "memo:locale_options")
+        try:
+            return memo[name]
+        except KeyError:
+            value = memo[name] = super().get_locale_option(name)
+            return value
 
     def get_formatter(self) -> Any:
         return self.get_root().formatter
 
+    def _children(self) -> list[tuple[Any, bool]]:
+        """The child elements, each with whether it is a ``cs:choose`` (which takes the delimiter)."""
+        memo = self.__dict__
+        children = memo.get("memo:children")
+        if children is None:
+            children = memo["memo:children"] = [(c, isinstance(c, model.Choose)) for c in self.iterchildren()]
+        return children
+
+    def render_children(self, item: Any, delimiter: str = "", **kwargs: Any) -> Any:
+        output = []
+        for child, is_choose in self._children():
+            try:
+                text = child.render(item, delimiter=delimiter, **kwargs) if is_choose else child.render(item, **kwargs)
+            except VariableError:
+                continue
+            if text is not None:
+                output.append(text)
+        return join(output, delimiter) if output else None
+
     def format(self, string: Any) -> Any:
         # Most elements carry no font attribute; skip the five formatter calls for those.
         memo = self.__dict__
-        plain = memo.get("_plain")
+        plain = memo.get("memo:plain")
         if plain is None:
-            plain = memo["_plain"] = not _FONT_ATTRIBUTES.intersection(self.attrib)
+            plain = memo["memo:plain"] = not _FONT_ATTRIBUTES.intersection(self.attrib)
         if plain:
             return str(string) if isinstance(string, (int, float)) else string
         return super().format(string)  # type: ignore[misc]
@@ -111,15 +159,15 @@ class _Condition(_Memo):
 
     def holds(self, item: Any, context: Any) -> bool:
         memo = self.__dict__
-        if "_tests" not in memo:
-            memo["_tests"] = self._tests()
-            memo["_match"] = self.get("match")
-            memo["_types"] = [t.lower() for t in self.get("type", "").split()]
-            memo["_variables"] = [v.replace("-", "_") for v in self.get("variable", "").split()]
+        if "memo:tests" not in memo:
+            memo["memo:tests"] = self._tests()
+            memo["memo:match"] = self.get("match")
+            memo["memo:types"] = [t.lower() for t in self.get("type", "").split()]
+            memo["memo:variables"] = [v.replace("-", "_") for v in self.get("variable", "").split()]
         results: list[bool] = []
-        for test in memo["_tests"]:
+        for test in memo["memo:tests"]:
             results += test(item, context) if test.__name__ == "_position" else test(item)
-        match = memo["_match"]
+        match = memo["memo:match"]
         if match == "any":
             return any(results)
         if match == "none":
@@ -134,16 +182,16 @@ class _Condition(_Memo):
 
     def _type(self, item: Any) -> list[bool]:
         kind = item.reference.type
-        return [t == kind for t in self.__dict__["_types"]]
+        return [t == kind for t in self.__dict__["memo:types"]]
 
     def _variable(self, item: Any) -> list[bool]:
         reference = item.reference
-        return [("locator" in item) if v == "locator" else (v in reference) for v in self.__dict__["_variables"]]
+        return [("locator" in item) if v == "locator" else (v in reference) for v in self.__dict__["memo:variables"]]
 
 
 class _Choose(_Memo):
     def render(self, item: Any, context: Any = None, delimiter: str = "", **kwargs: Any) -> Any:
-        for branch in self._memo(self, "_branches", None, self.getchildren):
+        for branch in self._memo(self, "memo:branches", None, self.getchildren):
             if not isinstance(branch, _Condition) or branch.holds(item, context):
                 return branch.render_children(item, context=context, delimiter=delimiter, **kwargs)
         return None
@@ -205,9 +253,9 @@ class _Group(_Memo, model.Group):
         called, rendered = _COUNTS.called, _COUNTS.rendered
         delimiter = self.get("delimiter", "")
         output = []
-        for child in self.iterchildren():
+        for child, is_choose in self._children():
             try:
-                if isinstance(child, model.Choose):
+                if is_choose:
                     text = child.render(item, context=context, delimiter=delimiter, **kwargs)
                 else:
                     text = child.render(item, context=context, **kwargs)
