@@ -46,10 +46,10 @@ ENTRY_TYPES: dict[str, str] = {
 _DEFAULT_THESIS_TYPE = {"phdthesis": "Doctoral thesis", "mastersthesis": "Master's thesis"}
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _HOSTED = {"incollection", "inproceedings"}
-_STOP_WORDS = frozenset(
+# Compared after ASCII folding, as the title words are ("på" is "pa").
+_STOP_WORDS = frozenset(latex.fold(word) for word in (
     "a an the of on in at to for and or with from by is are as its via "
-    "en ett och i om på av för med till den det de som att är från vid under".split()
-)
+    "en ett och i om på av för med till den det de som att är från vid under").split())
 
 
 def citation_key(pub: Publication) -> str:

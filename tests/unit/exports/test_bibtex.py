@@ -185,6 +185,8 @@ def test_key_skips_stop_words_and_falls_back_without_author_or_year() -> None:
     assert bibtex.citation_key(pub) == "anonndoresund"
     assert bibtex.citation_key(dataclasses.replace(pub, contributors=(Contributor(family="Łukasiewicz"),))) == (
         "lukasiewiczndoresund")
+    swedish = dataclasses.replace(pub, titles=(Title("På väg mot öppen vetenskap"),))
+    assert bibtex.citation_key(swedish) == "anonndvag"
 
 
 def test_equal_keys_run_from_z_to_aa() -> None:
