@@ -60,3 +60,6 @@ def init_app(app: Flask) -> None:
 
     app.cli.add_command(cli_users.users_cli)
     app.cli.add_command(cli_demo.demo_cli)
+    from repository import cli_files
+
+    app.cli.add_command(cli_files.files_cli)

@@ -9,6 +9,7 @@ from repository.models.publication import (
     PublicationIdentifier, PublicationLanguage, PublicationSubject, PublicationTitle, Relation,
     SeriesMembership, ThesisDetails,
 )
+from repository.models.stats import DownloadEvent
 from repository.models.users import ROLES, User
 from repository.models.workflow import WorkflowEvent
 from repository.models.tokens import ApiToken, PasswordResetToken
@@ -19,6 +20,6 @@ __all__ = [
     "Base", "UTCDateTime", "utcnow", "StoredFile", "Institution", "OrgUnit", "Person", "PersonNameForm",
     "Abstract", "Contributor", "ContributorAffiliation", "Funding", "Keyword", "Link", "Note", "Publication",
     "PublicationIdentifier", "PublicationLanguage", "PublicationSubject", "PublicationTitle", "Relation",
-    "SeriesMembership", "ThesisDetails", "ROLES", "User", "WorkflowEvent",
+    "SeriesMembership", "ThesisDetails", "ROLES", "User", "WorkflowEvent", "DownloadEvent",
     "ApiToken", "PasswordResetToken", "LoginFailure", "OutboxMessage",
 ]

@@ -10,6 +10,7 @@ csrf = CSRFProtect()
 
 def init_app(app: Flask) -> None:
     from repository.web import context, errors, public
+    from repository.web import files, landing
 
     csrf.init_app(app)
     # Strings in templates go through gettext so a Swedish catalogue can be added without edits.
@@ -17,4 +18,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
     context.init_app(app)
     app.register_blueprint(public.bp)
+    app.register_blueprint(files.bp)
+    app.register_blueprint(landing.bp)
     errors.init_app(app)
