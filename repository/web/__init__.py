@@ -21,3 +21,10 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(files.bp)
     app.register_blueprint(landing.bp)
     errors.init_app(app)
+    from repository.web import account, deposit, review, security
+
+    app.register_blueprint(deposit.bp)
+    app.register_blueprint(review.bp)
+    app.register_blueprint(account.bp)
+    review.init_app(app)
+    security.init_app(app)
