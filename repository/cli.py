@@ -63,3 +63,6 @@ def init_app(app: Flask) -> None:
     from repository import cli_files
 
     app.cli.add_command(cli_files.files_cli)
+    from repository import cli_search
+
+    app.cli.add_command(cli_search.search_cli)

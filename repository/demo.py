@@ -28,6 +28,7 @@ from repository.models import (
     PublicationIdentifier, PublicationLanguage, PublicationSubject, PublicationTitle, Relation,
     SeriesMembership, StoredFile, ThesisDetails, WorkflowEvent,
 )
+from repository.search.indexer import index_all
 from repository.storage import FileStore
 
 UTC = dt.timezone.utc
@@ -175,6 +176,7 @@ def load_demo(conn: Connection, records: int, *, seed: int = 2024, files_root: s
                 write.result()
             if progress:
                 progress(n)
+    index_all(conn, start_id=first_id)  # bulk inserts bypass the session hook that keeps search in step
     summary.publications = records
     return summary
 

@@ -23,3 +23,7 @@ __all__ = [
     "SeriesMembership", "ThesisDetails", "ROLES", "User", "WorkflowEvent", "DownloadEvent",
     "ApiToken", "PasswordResetToken", "LoginFailure", "OutboxMessage",
 ]
+
+from repository.models.search import SearchDocument, SearchQueueItem, SearchValue  # noqa: E402
+
+__all__ += ["SearchDocument", "SearchQueueItem", "SearchValue"]

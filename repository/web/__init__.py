@@ -28,3 +28,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(account.bp)
     review.init_app(app)
     security.init_app(app)
+    from repository.web import search as search_web
+
+    search_web.init_app(app)  # the search pages, and the index hooks every commit needs

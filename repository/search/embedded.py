@@ -1,0 +1,174 @@
+"""What the two embedded backends share: filters, facet counts and keyset pages in plain SQL.
+
+A backend subclass supplies only the full-text part: how a text tree becomes an FTS5 MATCH or
+a tsquery, and how hits are ranked. Facets are counted in one statement over a materialised
+set of hits (one GROUP BY per facet, joined by UNION ALL), so a page costs two statements.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement, FromClause, Select, String, and_, case, cast, func, literal, not_, or_, select,
+    true, tuple_, union_all,
+)
+from sqlalchemy.orm import Session
+
+from repository.models import SearchDocument, SearchValue
+from repository.search.query import And, MatchAll, Node, Not, Or, Text, Value, YearRange
+from repository.search.service import (
+    FACETS, SCALAR_FACETS, FacetCount, Plan, SearchResult, facet_order, finish, sort_value,
+)
+
+DOCS = SearchDocument.__table__
+VALUES = SearchValue.__table__
+TOTAL = "_total"
+
+
+def is_text(node: Node) -> bool:
+    """Whether a subtree is made of words only (so one full-text expression can answer it)."""
+    if isinstance(node, Text):
+        return True
+    if isinstance(node, (And, Or)):
+        return all(is_text(i) for i in node.items)
+    if isinstance(node, Not):
+        return is_text(node.item)
+    return False
+
+
+class EmbeddedBackend(ABC):
+    """Search over ``search_documents`` in the application's own database."""
+
+    name = "embedded"
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # -- the dialect's part -----------------------------------------------------------------------
+
+    @abstractmethod
+    def text_match(self, node: Node) -> ColumnElement[bool]:
+        """A predicate on DOCS for a text-only subtree."""
+
+    @abstractmethod
+    def ranked_source(self, node: Node) -> tuple[FromClause, ColumnElement[bool], ColumnElement[Any]] | None:
+        """(FROM, WHERE, score: lower is better) for a text-only subtree; None if it cannot rank it."""
+
+    def title_order(self) -> ColumnElement[Any]:
+        return DOCS.c.sort_title
+
+    # -- shared SQL -------------------------------------------------------------------------------
+
+    def predicate(self, node: Node) -> ColumnElement[bool]:
+        if isinstance(node, MatchAll):
+            return true()
+        if is_text(node):
+            return self.text_match(node)
+        if isinstance(node, Value):
+            return DOCS.c.publication_id.in_(
+                select(VALUES.c.publication_id).where(VALUES.c.facet == node.facet, VALUES.c.value == node.value))
+        if isinstance(node, YearRange):
+            parts = []
+            if node.low is not None:
+                parts.append(DOCS.c.year >= node.low)
+            if node.high is not None:
+                parts.append(DOCS.c.year <= node.high)
+            return and_(*parts)
+        if isinstance(node, And):
+            return and_(*(self.predicate(i) for i in node.items))
+        if isinstance(node, Or):
+            return or_(*(self.predicate(i) for i in node.items))
+        if isinstance(node, Not):
+            return not_(self.predicate(node.item))
+        raise TypeError(f"unknown query node {node!r}")
+
+    def filter_clauses(self, plan: Plan) -> list[ColumnElement[bool]]:
+        clauses: list[ColumnElement[bool]] = [
+            or_(DOCS.c.public_from.is_(None), DOCS.c.public_from <= plan.now)]
+        for name, values in plan.filters.items():
+            if name in SCALAR_FACETS:
+                column = DOCS.c[SCALAR_FACETS[name]]
+                clauses.append(column.in_([int(v) for v in values] if name == "year" else list(values)))
+            elif name == "oa":
+                is_open = and_(DOCS.c.open_from.is_not(None), DOCS.c.open_from <= plan.today)
+                clauses.append(is_open if values == ("true",) else not_(is_open) if values == ("false",) else true())
+            else:
+                for value in values:  # every chosen value must hold: drilling down narrows
+                    clauses.append(DOCS.c.publication_id.in_(
+                        select(VALUES.c.publication_id).where(VALUES.c.facet == name, VALUES.c.value == value)))
+        return clauses
+
+    def _source(self, plan: Plan) -> tuple[FromClause, list[ColumnElement[bool]], ColumnElement[Any] | None]:
+        """FROM, WHERE and (when ranked) the score of a plan."""
+        items = plan.node.items if isinstance(plan.node, And) else (plan.node,)
+        words = [i for i in items if isinstance(i, (Text, And, Or)) and is_text(i)]
+        rest = [i for i in items if i not in words]
+        ranked = self.ranked_source(And(tuple(words)) if len(words) > 1 else words[0]) if words else None
+        clauses = self.filter_clauses(plan) + [self.predicate(i) for i in rest]
+        if ranked is None:
+            return DOCS, clauses + [self.predicate(i) for i in words], None
+        source, match, score = ranked
+        return source, [match, *clauses], score
+
+    def id_query(self, plan: Plan) -> Select[Any]:
+        """The ids of every hit, as a subquery (for exporting a whole result set)."""
+        source, clauses, _ = self._source(plan)
+        return select(DOCS.c.publication_id).select_from(source).where(and_(*clauses))
+
+    def search(self, plan: Plan) -> SearchResult:
+        source, clauses, score = self._source(plan)
+        where = and_(*clauses)
+        rows = self._page(plan, source, where, score)
+        if plan.facets:
+            facets = self._facets(plan, source, where)
+            total = facets.pop(TOTAL)[0].count if facets.get(TOTAL) else 0
+        else:
+            total = self.session.execute(select(func.count()).select_from(source).where(where)).scalar_one()
+            facets = {}
+        return finish(plan, total, rows, facets)
+
+    def _page(self, plan: Plan, source: FromClause, where: ColumnElement[bool],
+              score: ColumnElement[Any] | None) -> list[tuple[int, Any]]:
+        pid = DOCS.c.publication_id
+        keys: dict[str, tuple[ColumnElement[Any], bool]] = {
+            "newest": (DOCS.c.sort_date, True), "oldest": (DOCS.c.sort_date, False),
+            "title": (self.title_order(), False), "added": (DOCS.c.published_at, True)}
+        query = select(pid, DOCS.c.sort_date, DOCS.c.sort_title, DOCS.c.published_at).select_from(source).where(where)
+        if plan.sort == "relevance" and score is not None:
+            query = query.order_by(score, pid.desc()).offset(plan.offset)
+        else:
+            column, descending = keys["newest" if plan.sort == "relevance" else plan.sort]
+            if plan.after is not None:
+                position = tuple_(column, pid)
+                bound = tuple_(literal(plan.after[0], column.type), literal(plan.after[1]))
+                query = query.where(position < bound if descending else position > bound)
+            query = query.order_by(*((column.desc(), pid.desc()) if descending else (column.asc(), pid.asc())))
+            query = query.offset(plan.offset)
+        result = self.session.execute(query.limit(plan.size))
+        return [(r.publication_id, sort_value(plan.sort, r._mapping)) for r in result]
+
+    def _facets(self, plan: Plan, source: FromClause, where: ColumnElement[bool]) -> dict[str, list[FacetCount]]:
+        hits = (select(DOCS.c.publication_id, DOCS.c.publication_type, DOCS.c.content_type, DOCS.c.year,
+                       DOCS.c.thesis_level, DOCS.c.open_from)
+                .select_from(source).where(where).cte("hits").prefix_with("MATERIALIZED"))
+        parts: list[Select[Any]] = [
+            select(literal(TOTAL).label("facet"), literal("").label("value"), func.count().label("n")).select_from(hits)]
+        for name, column in SCALAR_FACETS.items():
+            value = cast(hits.c[column], String)
+            parts.append(select(literal(name), value, func.count()).select_from(hits)
+                         .where(hits.c[column].is_not(None)).group_by(value))
+        is_open = case((and_(hits.c.open_from.is_not(None), hits.c.open_from <= plan.today), 1), else_=0)
+        parts.append(select(literal("oa"), literal("true"), func.coalesce(func.sum(is_open), 0)).select_from(hits))
+        parts.append(select(VALUES.c.facet, VALUES.c.value, func.count())
+                     .select_from(hits.join(VALUES, VALUES.c.publication_id == hits.c.publication_id))
+                     .where(VALUES.c.facet.in_(["unit", "subject", "language"]))
+                     .group_by(VALUES.c.facet, VALUES.c.value))
+        counts: dict[str, dict[str, int]] = {name: {} for name in (*FACETS, TOTAL)}
+        for facet, value, n in self.session.execute(union_all(*parts)):
+            counts[facet][value] = int(n)
+        out = {name: facet_order(name, values) for name, values in counts.items() if name != TOTAL}
+        out[TOTAL] = [FacetCount("", counts[TOTAL].get("", 0))]
+        return out
+

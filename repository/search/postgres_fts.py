@@ -1,0 +1,60 @@
+"""The embedded backend on PostgreSQL: a weighted ``tsv`` column (GIN) in the ``hylla`` configuration.
+
+Migration 0006 creates the configuration (the ``simple`` parser with ``unaccent``, so å/ä/ö
+fold for matching and no stemmer guesses the language) and a trigger that fills ``tsv`` from the
+text columns with weights A title, B names, C subjects and keywords, D abstract and the rest.
+Queries are built as tsquery text from the parsed tree, one quoted word at a time, so fielded
+words (weights) and prefixes (``:*``) work and no user text reaches the tsquery parser raw.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, FromClause, func, literal_column
+
+from repository.search.embedded import DOCS, EmbeddedBackend
+from repository.search.query import And, Node, Not, Or, Text
+
+CONFIG = "hylla"
+WEIGHTS = {"title": "A", "author": "B", "subject": "C"}
+TSV = literal_column("search_documents.tsv")
+
+
+def _lexeme(word: str, *, prefix: bool, weight: str) -> str:
+    quoted = "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
+    suffix = ("*" if prefix else "") + weight
+    return f"{quoted}:{suffix}" if suffix else quoted
+
+
+def tsquery_text(node: Node) -> str:
+    """The to_tsquery() input for a text subtree."""
+    if isinstance(node, Text):
+        weight = WEIGHTS.get(node.field or "", "")
+        last = len(node.words) - 1
+        return " <-> ".join(_lexeme(w, prefix=node.prefix and i == last, weight=weight)
+                            for i, w in enumerate(node.words))
+    if isinstance(node, And):
+        return " & ".join(f"({tsquery_text(i)})" for i in node.items)
+    if isinstance(node, Or):
+        return " | ".join(f"({tsquery_text(i)})" for i in node.items)
+    assert isinstance(node, Not)
+    return f"!({tsquery_text(node.item)})"
+
+
+def _query(node: Node) -> ColumnElement[Any]:
+    return func.to_tsquery(literal_column(f"'{CONFIG}'::regconfig"), tsquery_text(node))
+
+
+class PostgresFtsBackend(EmbeddedBackend):
+    name = "postgresql-fts"
+
+    def text_match(self, node: Node) -> ColumnElement[bool]:
+        return TSV.op("@@")(_query(node))
+
+    def ranked_source(self, node: Node) -> tuple[FromClause, ColumnElement[bool], ColumnElement[Any]] | None:
+        query = _query(node)
+        return DOCS, TSV.op("@@")(query), -func.ts_rank(TSV, query)
+
+    def title_order(self) -> ColumnElement[Any]:
+        return DOCS.c.sort_title.collate("C")  # byte order, as SQLite and OpenSearch sort keywords
