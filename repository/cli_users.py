@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from repository.errors import Conflict, Invalid
-from repository.services import users
+from repository.errors import Conflict, Invalid, NotFound
+from repository.services import tokens, users
 
 users_cli = AppGroup("users", help="User accounts.")
 
@@ -42,3 +42,16 @@ def create(email: str, role: str, institution_code: str | None, password_file: P
     click.echo(f"Created {role} {user.email} (user {user.id}).")
     if demo:
         click.echo(f"Demo login: {email} / {DEMO_PASSWORD}")
+
+
+@users_cli.command("token")
+@click.argument("email")
+@click.option("--name", help="What the token is for, e.g. the script's name.")
+def token(email: str, name: str | None) -> None:
+    """Issue an API token for the account EMAIL; it is shown once and stored only as a hash."""
+    try:
+        row, plain = tokens.issue(email, name)
+    except (NotFound, Invalid) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Token {row.id} for {email} (send it as 'Authorization: Bearer <token>'; it is not shown again):")
+    click.echo(plain)

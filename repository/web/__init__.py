@@ -21,8 +21,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(files.bp)
     app.register_blueprint(landing.bp)
     errors.init_app(app)
-    from repository.web import account, deposit, review, security
+    from repository.web import account, api, deposit, review, security
 
+    app.register_blueprint(api.bp)
     app.register_blueprint(deposit.bp)
     app.register_blueprint(review.bp)
     app.register_blueprint(account.bp)

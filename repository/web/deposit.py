@@ -6,7 +6,6 @@ depositor can stop after any step and resume from "My publications".
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -241,48 +240,11 @@ def search_persons() -> str:
                            units=authorities.units_of(_actor().institution_id))
 
 
-@bp.route("/<int:publication_id>/files", methods=["GET", "POST"], endpoint="files")
+@bp.get("/<int:publication_id>/files", endpoint="files")
 def files_step(publication_id: int) -> Any:
+    """The upload form posts to the files endpoint, which streams the file into the store and comes back here."""
     pub = deposit.get_draft(_actor(), publication_id)
-    errors: dict[str, list[str]] = {}
-    if request.method == "POST":
-        upload = request.files.get("file")
-        try:
-            if upload is None or not upload.filename:
-                raise Invalid({"file": ["choose a file to upload"]})
-            embargo = request.form.get("embargo_until") or None
-            files.upload(_actor(), pub.id, upload.stream, upload.filename, declared_mime=upload.mimetype or None,
-                         role=request.form.get("role") or "fulltext", access=request.form.get("access") or "open",
-                         embargo_until=_date(embargo, "embargo_until"), licence=pub.licence,
-                         version=request.form.get("file_version") or None)
-        except Invalid as exc:
-            errors = exc.errors
-        else:
-            flash(f"Uploaded {upload.filename}.")
-            if request.form.get("go") == "next":
-                return redirect(_step_url(pub, "licence"))
-            return redirect(_step_url(pub, "files"))
-    return _page("deposit/files.html", pub, "files", 400 if errors else 200, errors=errors, form=request.form,
-                 max_bytes=files.max_upload_bytes())
-
-
-@bp.post("/<int:publication_id>/files/<int:file_id>/delete")
-def delete_file(publication_id: int, file_id: int) -> Response:
-    pub = deposit.get_draft(_actor(), publication_id)
-    if file_id not in {f.id for f in pub.files}:
-        raise Invalid({"file": ["that file does not belong to this publication"]})
-    files.delete(_actor(), file_id)
-    flash("File removed.")
-    return redirect(_step_url(pub, "files"))
-
-
-def _date(text: str | None, field: str) -> dt.date | None:
-    if not text:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise Invalid({field: [f"{text!r} is not a date of the form YYYY-MM-DD"]}) from None
+    return _page("deposit/files.html", pub, "files", max_bytes=files.max_upload_bytes())
 
 
 @bp.route("/<int:publication_id>/licence", methods=["GET", "POST"])

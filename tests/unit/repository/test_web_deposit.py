@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
@@ -216,3 +217,21 @@ def test_duplicate_warning_before_a_second_copy(client: FlaskClient, world: dict
     response = client.post("/deposit/new", data={"publication_type": "art", "title": "Another title",
                                                  "doi": "10.3354/meps12345", "issued": "2021", "allow_duplicate": "1"})
     assert response.status_code == 302 and len(deposit.my_publications(world["submitter"])) == 2
+
+
+def test_the_files_step_uploads_through_the_files_endpoint(client: FlaskClient, world: dict[str, Any]) -> None:
+    pub_id = new_draft(client)
+    doc = parse(client.get(f"/deposit/{pub_id}/files"))
+    [form] = doc.xpath("//form[@enctype='multipart/form-data']")
+    assert form.get("action") == f"/publications/{pub_id}/files"
+    continue_to = form.xpath(".//button[@name='next']/@value")[0]
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    response = client.post(form.get("action"), data={"file": (io.BytesIO(pdf), "Ålgräs.pdf"), "role": "fulltext",
+                                                      "access": "open", "next": continue_to},
+                           content_type="multipart/form-data")
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/deposit/{pub_id}/licence")
+    doc = parse(client.get(f"/deposit/{pub_id}/files"))
+    assert "Ålgräs.pdf" in text_of(doc) and "application/pdf" in text_of(doc)
+    [remove] = doc.xpath("//form[contains(@action, '/delete')]")
+    response = client.post(remove.get("action"), data={"next": remove.xpath(".//input[@name='next']/@value")[0]})
+    assert response.status_code == 303 and not records.get_publication(world["submitter"], pub_id).files
