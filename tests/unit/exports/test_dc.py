@@ -10,9 +10,11 @@ from hypothesis import given, settings
 from lxml import etree
 
 from exports import dc, dc_simple
+from exports.dc import full_title, inverted_name
 from exports.readmodel import Contributor, FileInfo, Identifier, Publication, ThesisInfo, Title
 from exports.schemas import validation_errors
 from exports.xml import clean
+from harvest.parse import parse_metadata
 from tests.samples import all_samples, book_chapter, doctoral_thesis, journal_article, report, student_thesis
 from tests.unit.exports.xml_support import (
     DAY, NS, CountingPublications, hostile_text, joined, oai_get_record, parse, visible_hostile_text,
@@ -160,3 +162,17 @@ def test_hostile_text_stays_well_formed_valid_and_faithful(title: str, subtitle:
         assert validation_errors(document, schema) == []
     expected = Title(clean(title).strip(), clean(subtitle).strip() or None).full()
     assert values(record(pub), "title") == [expected]
+
+
+@pytest.mark.parametrize("pub", all_samples(), ids=lambda p: p.publication_type)
+def test_hyllas_harvester_reads_back_what_oai_dc_can_carry(pub: Publication) -> None:
+    """The aggregator's own oai_dc reader (harvest.parse, written independently) as a second reader."""
+    metadata = etree.Element(f"{{{NS['oai']}}}metadata")
+    metadata.append(dc.element(pub, today=DAY))
+    back = parse_metadata(metadata, "oai_dc", oai_identifier=f"oai:hylla.example.org:{pub.id}", datestamp=None,
+                          today=DAY).publication
+    assert [t.title for t in back.titles] == [full_title(t) for t in pub.titles]
+    assert [inverted_name(c) for c in back.authors] == [inverted_name(c) for c in pub.authors]
+    assert (back.publication_type, back.languages, back.issued, back.doi) == (
+        pub.publication_type, pub.languages, pub.issued, pub.doi)
+    assert back.licence == pub.licence

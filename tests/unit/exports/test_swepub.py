@@ -20,9 +20,10 @@ from exports.readmodel import (
     STUDENT_THESIS, SVEP_TYPES, Affiliation, Contributor, HostItem, Identifier, OrgUnitRef, PartialDate, Publication,
     Title,
 )
-from exports.schemas import validation_errors
+from exports.schemas import schema, validation_errors
 from exports.vocabularies import output_types
 from exports.xml import clean
+from harvest.parse import parse_metadata
 from tests.samples import all_samples, conference_paper, doctoral_thesis, journal_article, report, student_thesis
 from tests.unit.exports.xml_support import (
     DAY, NS, hostile_text, joined, oai_get_record, parse, visible_hostile_text, xp,
@@ -287,3 +288,31 @@ def test_hostile_text_stays_valid_and_within_the_minimum_level(title: str, famil
     assert validation_errors(document, "mods-3-7") == []
     assert xp(parse(document), "mods:titleInfo/mods:title/text()") == [clean(title).strip()]
     assert set(minimum_level(as_harvested(pub))) <= {"03"}  # only a punctuation-only title can fail
+
+
+@pytest.mark.parametrize("pub", ready_for_swepub(), ids=lambda p: p.publication_type)
+def test_hyllas_harvester_reads_back_what_was_written_and_rejects_nothing(pub: Publication) -> None:
+    """The aggregator's own MODS reader (harvest.parse, written independently) as a second reader."""
+    metadata = xp(as_harvested(pub), "oai:metadata")[0]
+    parsed = parse_metadata(metadata, "swepub_mods", oai_identifier=f"oai:hylla.example.org:{pub.id}",
+                            datestamp=None, today=DAY,
+                            mods_schemas=lambda version: schema(f"mods-{version.replace('.', '-')}"))
+    assert parsed.xsd_valid is True
+    assert [p for p in parsed.problems if p.severity == "reject"] == []
+    back = parsed.publication
+    assert back.title == pub.title
+    assert (back.publication_type, back.output_type, back.content_type, back.publication_status) == (
+        pub.publication_type, pub.output_type, pub.content_type, pub.publication_status)
+    assert (back.languages, back.institution_code, back.creator_count) == (
+        pub.languages, pub.institution_code, pub.creator_count)
+    assert back.issued.year == pub.issued.year
+    assert [s.code for s in back.subjects] == [s.code for s in pub.subjects]
+    assert back.doi == pub.doi and back.identifier("uri") == pub.identifier("uri")
+    people = [c for c in back.contributors if c.roles != ("dgg",)]  # the degree-granting body comes back as one
+    assert [(c.family, c.given, c.corporate_name, c.roles, c.orcid, c.local_id) for c in people] == [
+        (c.family, c.given, c.corporate_name, c.roles, c.orcid, c.local_id) for c in pub.contributors]
+    granting = [c.corporate_name for c in back.contributors if c.roles == ("dgg",)]
+    assert granting == ([pub.thesis.granting_institution] if pub.thesis else [])
+    if pub.host:
+        fields = ("title", "issn", "eissn", "isbns", "volume", "issue", "article_number", "page_start", "page_end")
+        assert [getattr(back.host, f) for f in fields] == [getattr(pub.host, f) for f in fields]
