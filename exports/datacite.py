@@ -34,7 +34,7 @@ from collections.abc import Iterable, Iterator
 
 from lxml import etree
 
-from exports.dc import full_title, inverted_name, series_statement
+from exports.dc import full_title, inverted_name, series_statement, ssif_labels
 from exports.readmodel import Contributor, HostItem, Publication, RelatedRecord
 from exports.xml import (
     DATACITE_NS, XML_LANG, XSI_NS, XSI_SCHEMA_LOCATION, Attributes, access_status, add, add_text, document, has_text,
@@ -194,7 +194,9 @@ def _add_subjects(root: etree._Element, pub: Publication) -> None:
         add_text(wrapper, dcite("subject"), keyword.term, {XML_LANG: language_tag(keyword.lang)},
                  subjectScheme=keyword.scheme)
     for subject in pub.subjects:
-        for label, lang in ((subject.label_en, "en"), (subject.label_sv, "sv")):
+        english, swedish = ssif_labels(subject)
+        labelled = [(label, lang) for label, lang in ((english, "en"), (swedish, "sv")) if has_text(label)]
+        for label, lang in labelled or [(subject.code, None)]:  # a code the vocabulary lacks stands for itself
             add_text(wrapper, dcite("subject"), label, {XML_LANG: lang}, subjectScheme="SSIF 2025",
                      classificationCode=subject.code)
     if len(wrapper):

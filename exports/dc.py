@@ -31,8 +31,8 @@ from collections.abc import Iterable, Iterator
 
 from lxml import etree
 
-from exports.readmodel import SVEP_TYPES, Contributor, HostItem, Publication, Series, Title
-from exports.vocabularies import OUTPUT_TYPE_BASE_URI
+from exports.readmodel import SVEP_TYPES, Contributor, HostItem, Publication, Series, Subject, Title
+from exports.vocabularies import OUTPUT_TYPE_BASE_URI, subject_labels
 from exports.xml import (
     DC_NS, OAI_DC_NS, XML_LANG, XSI_NS, XSI_SCHEMA_LOCATION, access_status, add_text, document, has_text, iso639_3,
     language_tag, open_files, output_type_of, root_element, stream_document, tidy, today_utc,
@@ -81,6 +81,12 @@ def full_title(title: Title) -> str:
     """Title and subtitle joined, each cleaned first, so a subtitle of nothing but control characters
     leaves no dangling colon."""
     return Title(tidy(title.title), tidy(title.subtitle or "") or None).full()
+
+
+def ssif_labels(subject: Subject) -> tuple[str, str]:
+    """(English, Swedish) labels of a research subject: the record's own, else the vocabulary's."""
+    english, swedish = subject_labels(subject.code)
+    return subject.label_en or english, subject.label_sv or swedish
 
 
 def inverted_name(contributor: Contributor) -> str:
@@ -160,8 +166,9 @@ def add_dc_elements(parent: etree._Element, pub: Publication, day: dt.date) -> N
     for keyword in pub.keywords:
         put("subject", keyword.term, keyword.lang)
     for subject in pub.subjects:
-        put("subject", subject.label_en, "eng")
-        put("subject", subject.label_sv, "swe")
+        english, swedish = ssif_labels(subject)
+        put("subject", english, "eng")
+        put("subject", swedish, "swe")
     for abstract in pub.abstracts:
         put("description", abstract.text, abstract.lang)
     put("publisher", pub.publisher if has_text(pub.publisher) else pub.host.publisher if pub.host else None)

@@ -13,7 +13,8 @@ is still valid MODS 3.7. What it adds to ``exports.mods``:
 - Machine-readable affiliations next to the free-text one, as MODS 3.7 allows them only with
   ``xsi:type="stringPlusLanguagePlusAuthority"``: ``authority="kb.se" valueURI="<institution
   domain>"`` for the organisation, ``authority="<institution domain>" valueURI="<unit code>"``
-  for its department, ``authority="ROR" valueURI="<ROR id>"``.
+  for its department, ``authority="kb.se" valueURI="https://id.kb.se/country/<code>"`` for the
+  country, ``authority="ROR" valueURI="<ROR id>"``.
 - The local authority on names (``authority="<institution code>" xlink:href="<local id>"``),
   which is what makes a corporate name count as a creator (rule 02), and the record's
   organisation units as corporate ``pbl`` names with that authority, as DiVA writes them.
@@ -27,6 +28,7 @@ from __future__ import annotations
 import datetime as dt
 from urllib.parse import quote
 
+import pycountry
 from lxml import etree
 
 from exports.mods import ModsCrosswalk, mods
@@ -34,6 +36,7 @@ from exports.readmodel import Affiliation, Contributor, PartialDate, Publication
 from exports.xml import XLINK_HREF, XSI_TYPE, Attributes, add, add_text, has_text, tidy
 
 URN_RESOLVER = "https://urn.kb.se/resolve?urn="
+COUNTRY_BASE_URI = "https://id.kb.se/country/"
 _AUTHORITY_TYPE = "stringPlusLanguagePlusAuthority"
 
 
@@ -94,6 +97,11 @@ class SwepubCrosswalk(ModsCrosswalk):
                 unit = next((u.name for u in pub.org_units if u.code == affiliation.unit_code), affiliation.name)
                 add(name, mods("affiliation"), unit, {XSI_TYPE: _AUTHORITY_TYPE}, authority=domain,
                     valueURI=affiliation.unit_code)
+        if has_text(affiliation.country):
+            code = tidy(affiliation.country).upper()
+            country = pycountry.countries.get(alpha_2=code)
+            add(name, mods("affiliation"), country.name if country else code, {XSI_TYPE: _AUTHORITY_TYPE},
+                authority="kb.se", valueURI=COUNTRY_BASE_URI + quote(code.lower()))
         if has_text(affiliation.ror):
             add(name, mods("affiliation"), affiliation.name, {XSI_TYPE: _AUTHORITY_TYPE}, authority="ROR",
                 valueURI=affiliation.ror)

@@ -11,7 +11,7 @@ from lxml import etree
 
 from exports import datacite
 from exports.readmodel import (
-    Affiliation, Contributor, Funding, Identifier, Publication, RelatedRecord, Title,
+    Affiliation, Contributor, Funding, Identifier, Publication, RelatedRecord, Subject, Title,
 )
 from exports.schemas import validation_errors
 from exports.xml import clean
@@ -259,3 +259,10 @@ def test_hostile_text_stays_well_formed_and_valid(title: str, subtitle: str, fam
     family, given_name = clean(family).strip(), clean(given_name).strip()
     name = f"{family}, {given_name}" if family and given_name else family or given_name
     assert creators == [name or ":unav"]
+
+
+def test_research_subjects_without_labels_take_the_vocabularys_or_stand_for_themselves() -> None:
+    pub = dataclasses.replace(journal_article(), keywords=(), subjects=(Subject("106"), Subject("99999")))
+    subjects = [(s.get("classificationCode"), s.get(XML_LANG), s.text)
+                for s in xp(record(pub), "dcite:subjects/dcite:subject")]
+    assert subjects == [("106", "en", "Biological Sciences"), ("106", "sv", "Biologi"), ("99999", None, "99999")]

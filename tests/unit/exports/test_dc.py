@@ -11,7 +11,7 @@ from lxml import etree
 
 from exports import dc, dc_simple
 from exports.dc import full_title, inverted_name
-from exports.readmodel import Contributor, FileInfo, Identifier, Publication, ThesisInfo, Title
+from exports.readmodel import Contributor, FileInfo, Identifier, Publication, Subject, ThesisInfo, Title
 from exports.schemas import validation_errors
 from exports.xml import clean
 from harvest.parse import parse_metadata
@@ -176,3 +176,8 @@ def test_hyllas_harvester_reads_back_what_oai_dc_can_carry(pub: Publication) -> 
     assert (back.publication_type, back.languages, back.issued, back.doi) == (
         pub.publication_type, pub.languages, pub.issued, pub.doi)
     assert back.licence == pub.licence
+
+
+def test_research_subjects_without_labels_take_the_vocabularys() -> None:
+    pub = dataclasses.replace(journal_article(), keywords=(), subjects=(Subject("106"),))
+    assert values(record(pub), "subject") == ["Biological Sciences", "Biologi"]

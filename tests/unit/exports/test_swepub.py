@@ -316,3 +316,13 @@ def test_hyllas_harvester_reads_back_what_was_written_and_rejects_nothing(pub: P
     if pub.host:
         fields = ("title", "issn", "eissn", "isbns", "volume", "issue", "article_number", "page_start", "page_end")
         assert [getattr(back.host, f) for f in fields] == [getattr(pub.host, f) for f in fields]
+
+
+def test_country_affiliation_in_kbs_form() -> None:
+    abroad = Affiliation("Karolinska Institutet", country="se")
+    pub = dataclasses.replace(journal_article(), contributors=(Contributor("Ek", "Al", affiliations=(abroad,)),))
+    metadata = xp(as_harvested(pub), "oai:metadata")[0]
+    country = xp(metadata, "mods:mods/mods:name/mods:affiliation[@authority='kb.se']")[0]
+    assert (country.get("valueURI"), country.text) == ("https://id.kb.se/country/se", "Sweden")
+    back = parse_metadata(metadata, "swepub_mods", oai_identifier="oai:x:1", datestamp=None, today=DAY).publication
+    assert [a.country for a in back.contributors[0].affiliations] == [None, "SE"]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import importlib
 from importlib import resources
 
 import pytest
 from lxml import etree
 
 from exports.schemas import available, safe_parser, schema, validation_errors
+from tests.unit.exports.xml_support import everything
 
 XS = "{http://www.w3.org/2001/XMLSchema}"
 EXPECTED = {
@@ -119,3 +122,16 @@ def test_pyproject_ships_the_schemas_as_package_data() -> None:
     pyproject = tomllib.loads((Path(__file__).parents[3] / "pyproject.toml").read_text(encoding="utf-8"))
     assert "*.xsd" in pyproject["tool"]["setuptools"]["package-data"]["*"]
     assert resources.files("exports.schemas").joinpath("__init__.py").is_file()
+
+
+@pytest.mark.parametrize(("writer", "single", "many"), [
+    ("exports.mods", "mods-3-7", "mods-3-7"), ("exports.swepub", "mods-3-7", "mods-3-7"),
+    ("exports.dc", "oai_dc", "hylla-dc-records"), ("exports.dc_simple", "hylla-dc-records", "hylla-dc-records"),
+    ("exports.datacite", "datacite-metadata-v4.6", "hylla-datacite-resources"),
+])
+def test_a_record_with_every_field_filled_is_valid_in_every_xml_format(writer: str, single: str, many: str) -> None:
+    module = importlib.import_module(writer)
+    pub = everything()
+    for day in (dt.date(2024, 3, 1), dt.date(2030, 1, 1)):  # an embargo in force, then lifted
+        assert validation_errors(module.render(pub, today=day), single) == []
+        assert validation_errors(b"".join(module.render_many([pub, pub], today=day)), many) == []
