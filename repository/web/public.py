@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from repository.services import browse, records, users
 from repository.services.readmodel import today_utc
 from repository.web.context import read_model
+from repository.web.exports import negotiated
 
 bp = Blueprint("public", __name__)
 
@@ -23,9 +24,12 @@ def home() -> str:
 
 
 @bp.get("/publications/<int:publication_id>")
-def publication(publication_id: int) -> str:
+def publication(publication_id: int) -> Response:
     pub = records.get_publication(_actor(), publication_id)
-    return render_template("public/publication.html", pub=read_model(pub), record=pub, today=today_utc())
+    model = read_model(pub)
+    # DOI-style content negotiation: Accept: application/x-bibtex (and others) answers in that format.
+    return negotiated(model, lambda: render_template("public/publication.html", pub=model, record=pub,
+                                                     today=today_utc()))
 
 
 @bp.get("/persons/<int:person_id>")
