@@ -17,6 +17,7 @@ import argparse
 import multiprocessing
 import os
 import random
+import resource
 import statistics
 import tempfile
 import time
@@ -141,17 +142,25 @@ def bench_end_to_end(url: str, total: int, tmp: Path, workers: int) -> tuple[flo
     sessions = sessionmaker(bind=engine, expire_on_commit=False)
     with sessions.begin() as s:
         store.add_source(s, "bench", url, "swepub_mods")
-    started = time.perf_counter()
+    started, cpu_before = time.perf_counter(), _cpu_seconds()
     report = harvest_source(sessions, "bench", HarvestOptions(client=ClientSettings(timeout=300, min_interval=0),
                                                                    workers=workers))
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, _cpu_seconds() - cpu_before
     with sessions() as s:
         works = s.scalar(select(func.count()).select_from(Work)) or 0
     engine.dispose()
     c = report.counts
     if report.status != "succeeded":
         raise SystemExit(f"the benchmark harvest did not succeed: {report.message}")
-    return seconds, {"added": c.added, "rejected": c.rejected, "works": works, "pages": report.pages}
+    return seconds, {"added": c.added, "rejected": c.rejected, "works": works, "pages": report.pages,
+                     "harvester_cpu_seconds": round(cpu, 1)}
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and its finished children (the parsing workers): on a shared machine
+    records per CPU-second says more than the wall clock."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def bench_sickle(url: str, total: int) -> float:
@@ -219,7 +228,8 @@ def main() -> None:
         ours, theirs = statistics.median(runs), statistics.median(sickle_runs)
         print(f"end to end (harvest, parse, validate, dedup, store; SQLite): {args.records} records in "
               f"{ours:.1f} s = {args.records / ours:.0f} records/s (target > 2,000) with {args.workers} "
-              f"parsing processes; {summary}")
+              f"parsing processes; {summary}; {args.records / summary['harvester_cpu_seconds']:.0f} records "
+              f"per CPU-second; load average at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         print(f"sickle iterating the same feed: {theirs:.1f} s = {args.records / theirs:.0f} records/s; "
               f"ratio ours/sickle = {ours / theirs:.2f}x the time")
     for size in (int(s) for s in args.dedup_sizes.split(",") if s):

@@ -436,7 +436,9 @@ def _page(root: etree._Element, verb: str) -> Page:
         records = []
         headers = [_header(h) for h in container.iterchildren(f"{_OAI}header")]
     token_el = container.find(f"{_OAI}resumptionToken")
-    token = (token_el.text or "").strip() or None if token_el is not None else None
+    token = None
+    if token_el is not None:
+        token = (token_el.text or "").strip() or None  # an empty token marks the last page
     return Page(records=records, headers=headers, token=token,
                 complete_list_size=_int_attr(token_el, "completeListSize"), cursor=_int_attr(token_el, "cursor"),
                 notes=notes)

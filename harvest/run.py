@@ -107,6 +107,9 @@ def harvest_source(sessions: sessionmaker[Session], name: str, options: HarvestO
     except (KeyboardInterrupt, SystemExit):
         _finish(sessions, job, "interrupted", "the harvester was stopped", with_dedup=False)
         raise
+    except Exception as exc:  # a bug or a broken worker pool: record the run's end, then let it surface
+        _finish(sessions, job, "failed", f"internal_error: {type(exc).__name__}: {exc}", with_dedup=False)
+        raise
     return _finish(sessions, job, status, message, options.dedup)
 
 

@@ -7,11 +7,12 @@ CI (CI=true) a missing or unreachable PostgreSQL fails the run instead of silent
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, make_url, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -57,25 +58,36 @@ def _backends() -> list[str]:
 
 @pytest.fixture(params=_backends())
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """A fresh harvest schema on SQLite (a file in tmp_path) or on the PostgreSQL of TEST_DATABASE_URL."""
+    """A fresh harvest schema on SQLite (a file in tmp_path) or on the PostgreSQL of TEST_DATABASE_URL.
+
+    On PostgreSQL the tables go into a schema of their own (via the connection's search_path), so
+    creating and dropping them never touches the tables other tests migrate into the same database.
+    """
     if request.param == "sqlite":
         eng = make_engine(f"sqlite:///{tmp_path / 'harvest.sqlite3'}")
-    else:
-        url = _postgres_url()
-        assert url is not None, "the postgresql parameter exists only when TEST_DATABASE_URL is set or on CI"
-        eng = make_engine(url)
-        try:
-            with eng.connect() as conn:
-                conn.execute(text("SELECT 1"))
-        except OperationalError as exc:
-            pytest.fail(f"TEST_DATABASE_URL is set but PostgreSQL is unreachable: {exc}")
-        HarvestBase.metadata.drop_all(eng)
-    HarvestBase.metadata.create_all(eng)
+        HarvestBase.metadata.create_all(eng)
+        yield eng
+        eng.dispose()
+        return
+    url = _postgres_url()
+    assert url is not None, "the postgresql parameter exists only when TEST_DATABASE_URL is set or on CI"
+    schema = f"harvest_test_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(url)
     try:
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except OperationalError as exc:
+        pytest.fail(f"TEST_DATABASE_URL is set but PostgreSQL is unreachable: {exc}")
+    eng = make_engine(make_url(url).update_query_dict({"options": f"-csearch_path={schema}"})
+                      .render_as_string(hide_password=False))
+    try:
+        HarvestBase.metadata.create_all(eng)
         yield eng
     finally:
-        HarvestBase.metadata.drop_all(eng)
         eng.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
 
 
 @pytest.fixture
