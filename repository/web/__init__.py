@@ -10,7 +10,6 @@ csrf = CSRFProtect()
 
 def init_app(app: Flask) -> None:
     from repository.web import context, errors, public
-    from repository.web import exports as exports_web
     from repository.web import files, landing
 
     csrf.init_app(app)
@@ -21,7 +20,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(public.bp)
     app.register_blueprint(files.bp)
     app.register_blueprint(landing.bp)
-    app.register_blueprint(exports_web.bp)
     errors.init_app(app)
     from repository.web import account, api, deposit, review, security
 
@@ -31,6 +29,10 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(account.bp)
     review.init_app(app)
     security.init_app(app)
+    from repository.web import oai
+
+    app.register_blueprint(oai.bp)
+    csrf.exempt(oai.bp)  # harvesters POST without CSRF tokens
     from repository.web import search as search_web
 
     search_web.init_app(app)  # the search pages, and the index hooks every commit needs
