@@ -10,6 +10,7 @@ csrf = CSRFProtect()
 
 def init_app(app: Flask) -> None:
     from repository.web import context, errors, public
+    from repository.web import exports as exports_web
     from repository.web import files, landing
 
     csrf.init_app(app)
@@ -20,6 +21,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(public.bp)
     app.register_blueprint(files.bp)
     app.register_blueprint(landing.bp)
+    app.register_blueprint(exports_web.bp)
     errors.init_app(app)
     from repository.web import account, api, deposit, review, security
 
