@@ -18,8 +18,8 @@ from harvest.run import HarvestOptions, Progress, RunReport, harvest_source
 from tests.harvest_server import OAITestServer, Reply, fixture, identify
 
 FIXTURES = Path(__file__).resolve().parents[2] / "data" / "oai"
-REDUX_SINGLE = ["gih-new.xml", "kth-new-diva.xml", "liu-new-diva.xml", "ltu-new.xml", "naturvardsverket-new.xml",
-                "uniarts-new.xml"]
+REDUX_SINGLE = ["gih-new.xml", "kth-new-diva.xml", "liu-new-diva.xml", "ltu-new.xml", "lund.xml",
+                "naturvardsverket-new.xml", "uniarts-new.xml"]
 OAI = "{http://www.openarchives.org/OAI/2.0/}"
 
 
@@ -96,6 +96,24 @@ def test_diva_records_without_list_records_wrapper(sessions: sessionmaker[Sessio
             assert record.record is not None and record.record["oai_identifier"] == record.oai_identifier
         else:
             assert any(p["severity"] == "reject" for p in record.problems)
+
+
+def test_diva_deleted_header_removes_the_record_and_its_work(sessions: sessionmaker[Session],
+                                                            oai_server: OAITestServer, quick: ClientSettings) -> None:
+    oai_server.route({"verb": "Identify"}, identify())
+    live = fixture("swepub-redux/kth-new-diva.xml").replace(b"oai:DiVA.org:kth-256035", b"oai:DiVA.org:kth-49381:mock")
+    oai_server.route({"verb": "ListRecords", "metadataPrefix": "swepub_mods", "set": "SwePub-kth"}, live)
+    _source(sessions, oai_server, "swepub_mods", name="kth", set_spec="SwePub-kth")
+    assert _harvest(sessions, quick, "kth").counts.added == 1
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Work)) == 1
+    oai_server.fallback = lambda params: Reply(fixture("swepub-redux/delete_kth_post.xml"))
+    report = _harvest(sessions, quick, "kth")
+    assert report.counts.deleted == 1 and "from" in oai_server.requests[-1]
+    [record] = _records(sessions)
+    assert record.deleted and record.oai_identifier == "oai:DiVA.org:kth-49381:mock"
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Work)) == 0
 
 
 def test_three_diva_portals_report_one_paper(sessions: sessionmaker[Session], oai_server: OAITestServer,
