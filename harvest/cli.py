@@ -108,6 +108,8 @@ def run(names: tuple[str, ...], full: bool, overlap_hours: float, timeout: float
                     src.name for src in store.list_sources(s) if src.enabled]
             except store.SourceError as exc:
                 raise _fail(str(exc)) from None
+        if not chosen:
+            click.echo("No enabled sources to harvest.")
         for name in chosen:
             reports.append(harvest_source(sessions, name, options, on_page=_progress))
             if sys.stderr.isatty():

@@ -133,7 +133,7 @@ class ClientSettings:
     min_interval: float = 0.5  # seconds between two requests to one host
     page_retries: int = 2  # a malformed page is fetched again this many times before it is reported
     max_response_bytes: int = safexml.DEFAULT_LIMITS.max_bytes
-    user_agent: str = "Hylla-harvester/0.1 (OAI-PMH; +https://github.com/hylla)"
+    user_agent: str = "Hylla-harvester/0.1 (OAI-PMH harvester)"
 
     def __post_init__(self) -> None:
         if self.timeout <= 0 or self.retries < 0 or self.backoff < 0 or self.min_interval < 0:

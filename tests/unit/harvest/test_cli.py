@@ -88,6 +88,7 @@ def test_bad_input_is_a_clear_error(cli: FlaskCliRunner, tmp_path: Path) -> None
     result = cli.invoke(harvest_cli, ["run", "nowhere"])
     assert result.exit_code != 0 and "no source named 'nowhere'" in result.output
     assert "No sources yet" in cli.invoke(harvest_cli, ["list"]).output
+    assert "No enabled sources to harvest." in cli.invoke(harvest_cli, ["run"]).output
 
 
 def test_a_failed_run_exits_non_zero_with_its_reason(cli: FlaskCliRunner, oai_server: OAITestServer) -> None:
