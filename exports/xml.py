@@ -73,12 +73,13 @@ def _cleaned(attrs: Attributes) -> dict[str, str]:
     return {key: clean(value) for key, value in attrs.items() if value is not None}
 
 
-def add(parent: etree._Element, tag: str, text: str | None = None, attrs: Attributes | None = None,
+def add(parent: etree._Element, tag: str, text: str | None = None, attrs: Attributes | None = None, /,
         **named: str | None) -> etree._Element:
     """A child element with cleaned text and attributes; attributes whose value is None are left out.
 
     ``attrs`` carries qualified attribute names (``XLINK_HREF``, ``XML_LANG``); plain ones may
-    also come as keywords.
+    also come as keywords, any name included (the parameters are positional-only, so MARC's
+    ``tag=`` attribute is an attribute, not the element name).
     """
     el = etree.SubElement(parent, tag, _cleaned({**attrs, **named} if attrs else named))
     if text is not None:
@@ -86,7 +87,7 @@ def add(parent: etree._Element, tag: str, text: str | None = None, attrs: Attrib
     return el
 
 
-def add_text(parent: etree._Element, tag: str, text: str | None, attrs: Attributes | None = None,
+def add_text(parent: etree._Element, tag: str, text: str | None, attrs: Attributes | None = None, /,
              **named: str | None) -> etree._Element | None:
     """Like ``add``, but only when ``text`` has something besides whitespace after cleaning.
 

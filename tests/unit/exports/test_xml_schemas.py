@@ -16,6 +16,7 @@ XS = "{http://www.w3.org/2001/XMLSchema}"
 EXPECTED = {
     "mods-3-7", "mods-3-8", "oai_dc", "simpledc20021212", "OAI-PMH", "OAI-PMH.official", "oai-pmh-full",
     "oai-identifier", "xml", "xlink", "datacite-metadata-v4.6", "hylla-dc-records", "hylla-datacite-resources",
+    "MARC21slim",
 }
 
 
@@ -128,6 +129,7 @@ def test_pyproject_ships_the_schemas_as_package_data() -> None:
     ("exports.mods", "mods-3-7", "mods-3-7"), ("exports.swepub", "mods-3-7", "mods-3-7"),
     ("exports.dc", "oai_dc", "hylla-dc-records"), ("exports.dc_simple", "hylla-dc-records", "hylla-dc-records"),
     ("exports.datacite", "datacite-metadata-v4.6", "hylla-datacite-resources"),
+    ("exports.marcxml", "MARC21slim", "MARC21slim"),
 ])
 def test_a_record_with_every_field_filled_is_valid_in_every_xml_format(writer: str, single: str, many: str) -> None:
     module = importlib.import_module(writer)
