@@ -43,8 +43,14 @@ LOGIN_ENDPOINT = "public.login"
 
 
 def _set_headers(response: Response) -> Response:
+    """Every response gets the headers; the Content-Security-Policy goes on pages only.
+
+    A policy on a downloaded PDF would govern the browser's own PDF viewer, which some browsers
+    then refuse to run; files that could carry script are served as attachments anyway.
+    """
     for name, value in HEADERS.items():
-        response.headers.setdefault(name, value)
+        if name != "Content-Security-Policy" or response.mimetype in ("text/html", "application/xhtml+xml"):
+            response.headers.setdefault(name, value)
     if request.is_secure or request.headers.get("X-Forwarded-Proto") == "https":
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     return response

@@ -47,6 +47,8 @@ def test_every_page_carries_the_security_headers(client: FlaskClient, people: di
         assert headers["X-Frame-Options"] == "DENY"
         assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
         assert "camera=()" in headers["Permissions-Policy"]
+    headers = client.get("/api/openapi.json").headers
+    assert headers["X-Content-Type-Options"] == "nosniff" and "Content-Security-Policy" not in headers
 
 
 def test_session_cookie_is_secure_httponly_and_samesite_on_https(database_url: str, tmp_path: Path) -> None:
