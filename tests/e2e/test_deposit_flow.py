@@ -8,7 +8,6 @@ the home page and downloads the PDF with the same SHA-256. CSRF protection is on
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import threading
 from collections.abc import Iterator
@@ -19,7 +18,6 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from werkzeug.serving import make_server
 
 from repository import create_app, migrate
-from repository.db import database
 from repository.models import Institution, OrgUnit, Person
 from repository.services import users
 from tests.conftest import backends
