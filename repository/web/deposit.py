@@ -186,11 +186,18 @@ def contributors(publication_id: int) -> Any:
             return redirect(_step_url(pub, "contributors"))
     query = request.args.get("q", "").strip()
     found = authorities.search_persons(query) if query else []
+    unit_query = request.args.get("unit_q", "").strip()
     verdict = _problems(pub)
     advice = [p.message for p in verdict.problems if p.path.startswith("contributors") and p.severity != "info"]
     return _page("deposit/contributors.html", pub, "contributors", 400 if errors else 200, query=query, found=found,
-                 roles=forms.role_choices(pub.publication_type), units=authorities.units_of(_actor().institution_id),
+                 roles=forms.role_choices(pub.publication_type), units=_units(unit_query), unit_query=unit_query,
                  errors=errors, form=form, advice=advice)
+
+
+def _units(query: str) -> list[Any]:
+    """The units offered as affiliations: those matching the typed words, or all of the actor's institution."""
+    institution_id = _actor().institution_id
+    return authorities.search_units(query, institution_id) if query else authorities.units_of(institution_id)
 
 
 def _contributor_action(pub: Publication, action: str) -> Publication:
@@ -235,9 +242,10 @@ def search_persons() -> str:
     query = request.args.get("q", "").strip()
     publication_id = request.args.get("publication", type=int)
     pub = deposit.get_draft(_actor(), publication_id) if publication_id else None
+    unit_query = request.args.get("unit_q", "").strip()
     return render_template("deposit/_person_results.html", found=authorities.search_persons(query) if query else [],
                            query=query, record=pub, roles=forms.role_choices(pub.publication_type if pub else "art"),
-                           units=authorities.units_of(_actor().institution_id))
+                           units=_units(unit_query), unit_query=unit_query)
 
 
 @bp.get("/<int:publication_id>/files", endpoint="files")

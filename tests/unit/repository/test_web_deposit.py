@@ -235,3 +235,14 @@ def test_the_files_step_uploads_through_the_files_endpoint(client: FlaskClient, 
     [remove] = doc.xpath("//form[contains(@action, '/delete')]")
     response = client.post(remove.get("action"), data={"next": remove.xpath(".//input[@name='next']/@value")[0]})
     assert response.status_code == 303 and not records.get_publication(world["submitter"], pub_id).files
+
+
+def test_units_are_found_by_name_for_the_affiliation(client: FlaskClient, world: dict[str, Any]) -> None:
+    factories.unit(world["uu"], "fysik", "Department of Physics")
+    pub_id = new_draft(client)
+    doc = parse(client.get(f"/deposit/{pub_id}/contributors?q=Öberg&unit_q=chem"))
+    offered = doc.xpath("//select[@name='org_unit_id']/option[@value!='']/text()")
+    assert offered == ["Department of Chemistry"]
+    doc = parse(client.get(f"/deposit/{pub_id}/contributors?q=Öberg"))
+    assert set(doc.xpath("//select[@name='org_unit_id']/option[@value!='']/text()")) == {
+        "Department of Chemistry", "Department of Physics"}
