@@ -9,16 +9,18 @@ entry. Nothing in citeproc-py itself is changed.
 from __future__ import annotations
 
 import functools
+import os
 import threading
 from typing import Any
 
-from citeproc import CitationItem, CitationStylesStyle
+from citeproc import LOCALES_PATH, CitationItem, CitationStylesStyle
 from citeproc import model
 from citeproc.source import VariableError
-from citeproc.string import join
+from citeproc.string import String, join
 from lxml import etree
 
 _CSL = "http://purl.org/net/xbiblio/csl"
+_XML = "http://www.w3.org/XML/1998/namespace"
 NS = {"cs": _CSL}
 
 
@@ -86,7 +88,11 @@ class _Memo:
             return found
 
     def get_layout(self) -> Any:
-        return self._memo(self, "memo:layout", None, super().get_layout)
+        memo = self.__dict__
+        layout = memo.get("memo:layout")
+        if layout is None:
+            layout = memo["memo:layout"] = super().get_layout()
+        return layout
 
     def get_macro(self, name: str) -> Any:
         memo = self._table(self.get_root(), "memo:macros")
@@ -118,7 +124,8 @@ class _Memo:
             return value
 
     def get_formatter(self) -> Any:
-        return self.get_root().formatter
+        root = self.get_root()
+        return root.style.formatter if isinstance(root, model.Locale) else root.formatter
 
     def _children(self) -> list[tuple[Any, bool]]:
         """The child elements, each with whether it is a ``cs:choose`` (which takes the delimiter)."""
@@ -127,6 +134,17 @@ class _Memo:
         if children is None:
             children = memo["memo:children"] = [(c, isinstance(c, model.Choose)) for c in self.iterchildren()]
         return children
+
+    def wrap(self, string: Any) -> Any:
+        # Most elements have neither prefix nor suffix; citeproc-py still joins and re-checks
+        # the seams of the whole string on each side.
+        memo = self.__dict__
+        affixes = memo.get("memo:affixes")
+        if affixes is None:
+            affixes = memo["memo:affixes"] = (self.get("prefix", ""), self.get("suffix", ""))
+        if string is None or affixes == ("", ""):
+            return string
+        return super().wrap(string)  # type: ignore[misc]
 
     def render_children(self, item: Any, delimiter: str = "", **kwargs: Any) -> Any:
         output = []
@@ -191,7 +209,11 @@ class _Condition(_Memo):
 
 class _Choose(_Memo):
     def render(self, item: Any, context: Any = None, delimiter: str = "", **kwargs: Any) -> Any:
-        for branch in self._memo(self, "memo:branches", None, self.getchildren):
+        memo = self.__dict__
+        branches = memo.get("memo:branches")
+        if branches is None:
+            branches = memo["memo:branches"] = self.getchildren()
+        for branch in branches:
             if not isinstance(branch, _Condition) or branch.holds(item, context):
                 return branch.render_children(item, context=context, delimiter=delimiter, **kwargs)
         return None
@@ -210,12 +232,36 @@ class _WholeLastPage:
 
 
 class _Text(_Memo, _WholeLastPage, model.Text):
-    def _calls_variable_itself(self) -> bool:
-        # year-suffix is made up by the processor, not taken from the record (as citeproc-py's
-        # own calls_variable says), so APA's "(n.d." + year-suffix + ")" still shows "(n.d.)".
-        return self.get("variable") not in (None, *self.generated_variables)
+    def process(self, item: Any, context: Any = None, **kwargs: Any) -> tuple[Any, str]:
+        """citeproc-py's ``Text.process``, counting the variable it renders for its group.
 
-    process = _counted(model.Text.process)
+        year-suffix is not counted: the processor makes it up rather than taking it from the
+        record (as citeproc-py's own calls_variable says), so APA's "(n.d." year-suffix ")"
+        still shows "(n.d.)".
+        """
+        if context is None:
+            context = self
+        language = item.reference.get("language")
+        language = language[:2] if language else self._default_language()
+        attrib = self.attrib
+        if "variable" in attrib:
+            counted = attrib["variable"] not in self.generated_variables
+            if counted:
+                _COUNTS.called += 1
+            text = self._variable(item, context)
+            if counted and text:
+                _COUNTS.rendered += 1
+        elif "macro" in attrib:
+            text = self.get_macro(attrib["macro"]).render(item, context)
+        elif "term" in attrib:
+            text = self._term(item)
+        else:
+            text = String(self.preformat(attrib.get("value", "")))
+        return text, language
+
+    def _default_language(self) -> str:
+        return self._memo(self.get_root(), "memo:language", None,
+                          lambda: self.get_root().get("default-locale", "en")[:2])
 
 
 class _Number(_Memo, _WholeLastPage, model.Number):
@@ -251,7 +297,10 @@ class _Group(_Memo, model.Group):
     def process(self, item: Any, context: Any = None, **kwargs: Any) -> Any:
         """CSL 1.0 "Group": suppressed when it called variables and none of them rendered."""
         called, rendered = _COUNTS.called, _COUNTS.rendered
-        delimiter = self.get("delimiter", "")
+        memo = self.__dict__
+        delimiter = memo.get("memo:delimiter")
+        if delimiter is None:
+            delimiter = memo["memo:delimiter"] = self.get("delimiter", "")
         output = []
         for child, is_choose in self._children():
             try:
@@ -308,8 +357,25 @@ class ParsedStyle(CitationStylesStyle):
         self.root = self.xml.getroot()
         self._proxies = list(self.root.iter())  # keeps the memo of every element alive
         self.root.set_locale_list(locale, validate=False)
+        self._reparse_locale_files()
         _honour_initialize_false(self.root)
         _separate_second_field(self.root)
+        self.layout = self.root.bibliography.layout  # found once: the style has 200-odd children
+
+    def _reparse_locale_files(self) -> None:
+        """Read the locale files citeproc-py chose again, with the element classes above.
+
+        citeproc-py reads them with its own classes, whose dates search their ancestors with
+        XPath for every date they render.
+        """
+        for index, locale in enumerate(self.root.locales):
+            if locale.getroottree().getroot() is self.root:
+                continue  # a cs:locale inside the style, parsed with it
+            language = locale.get(f"{{{_XML}}}lang")
+            reparsed = etree.parse(os.path.join(LOCALES_PATH, f"locales-{language}.xml"), self.parser).getroot()
+            reparsed.style = self.root
+            self.root.locales[index] = reparsed
+            self._proxies.extend(reparsed.iter())
 
 
 def _honour_initialize_false(root: Any) -> None:

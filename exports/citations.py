@@ -189,7 +189,7 @@ def format_bibliography(pubs: Sequence[Publication], style: str, locale: str = "
         bibliography = CitationStylesBibliography(loaded.style, source, OUTPUTS[output])
         cites = [NumberedItem(item["id"], position, source[item["id"]], bibliography)
                  for position, item in enumerate(items, 1)]
-        entries = [loaded.style.render_bibliography([cite]) for cite in cites]
+        entries = [loaded.style.layout.render_bibliography([cite]) for cite in cites]
     return [loaded.finish(entry[0]) if entry else "" for entry in entries]
 
 
