@@ -142,7 +142,7 @@ def test_deposit_review_publish_download(server: str, browser: Browser, tmp_path
     expect(page.locator(".contributors-edit")).to_contain_text("Åsa Öberg")
     page.get_by_label("Family name").fill("Smith")
     page.get_by_label("Given name").fill("John")
-    page.get_by_label("Affiliation").fill("University of Oxford")
+    page.get_by_label("Affiliation", exact=True).fill("University of Oxford")
     page.get_by_role("button", name="Add", exact=True).click()
     expect(page.locator(".contributors-edit")).to_contain_text("John Smith")
     page.get_by_role("button", name="Continue").click()
