@@ -182,6 +182,12 @@ class _Condition(_Memo):
             memo["memo:match"] = self.get("match")
             memo["memo:types"] = [t.lower() for t in self.get("type", "").split()]
             memo["memo:variables"] = [v.replace("-", "_") for v in self.get("variable", "").split()]
+            types_only = list(self.attrib) in (["type"], ["type", "match"], ["match", "type"])
+            memo["memo:type-set"] = frozenset(memo["memo:types"]) if types_only else None
+        type_set = memo["memo:type-set"]
+        if type_set is not None and memo["memo:match"] in ("any", "none"):
+            # The usual test (<if type="book chapter" match="any">), answered by one set lookup.
+            return (item.reference.type in type_set) == (memo["memo:match"] == "any")
         results: list[bool] = []
         for test in memo["memo:tests"]:
             results += test(item, context) if test.__name__ == "_position" else test(item)
