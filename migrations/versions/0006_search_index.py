@@ -116,10 +116,11 @@ def upgrade() -> None:
     sa.Column('value', sa.String(length=512), nullable=False),
     sa.Column('publication_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['publication_id'], ['search_documents.publication_id'], name=op.f('fk_search_values_publication_id_search_documents'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('facet', 'value', 'publication_id', name=op.f('pk_search_values'))
+    sa.PrimaryKeyConstraint('facet', 'value', 'publication_id', name=op.f('pk_search_values')),
+    sqlite_with_rowid=False,
     )
     with op.batch_alter_table('search_values', schema=None) as batch_op:
-        batch_op.create_index('ix_search_values_publication', ['publication_id', 'facet'], unique=False)
+        batch_op.create_index('ix_search_values_publication', ['publication_id', 'facet', 'value'], unique=False)
 
     # ### end Alembic commands ###
     if op.get_bind().dialect.name == "sqlite":

@@ -9,13 +9,14 @@ thousand objects.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Text, select, type_coerce
 from sqlalchemy.sql import ColumnElement
 
 from exports import vocabularies
@@ -51,7 +52,7 @@ class Document:
     abstract_text: str
     other_text: str
     values: dict[str, list[str]] = field(default_factory=dict)  # facet -> exact keys
-    contributors: list[dict[str, Any]] = field(default_factory=list)
+    contributors: list[dict[str, Any]] = field(default_factory=list)  # "roles" as JSON text
 
     def row(self, now: dt.datetime) -> dict[str, Any]:
         """The columns of ``search_documents``."""
@@ -77,15 +78,31 @@ def sort_title(title: str) -> str:
     return " ".join(fold(title).split())[:SORT_TITLE_LENGTH]
 
 
-def unit_paths(path: str) -> list[str]:
+@functools.lru_cache(maxsize=4096)
+def unit_paths(path: str) -> tuple[str, ...]:
     """A unit and every unit above it: "uu:teknat:kemi" -> uu, uu:teknat, uu:teknat:kemi."""
     parts = path.split(":")
-    return [":".join(parts[:i]) for i in range(1, len(parts) + 1)]
+    return tuple(":".join(parts[:i]) for i in range(1, len(parts) + 1))
 
 
-def subject_codes(code: str) -> list[str]:
+@functools.lru_cache(maxsize=4096)
+def subject_codes(code: str) -> tuple[str, ...]:
     """An SSIF code with its 1- and 3-digit parents, so a broad subject counts its narrow ones."""
-    return [c for c in dict.fromkeys((code[:1], code[:3], code)) if len(c) in (1, 3, 5)]
+    return tuple(c for c in dict.fromkeys((code[:1], code[:3], code)) if len(c) in (1, 3, 5))
+
+
+@functools.lru_cache(maxsize=4096)
+def _subject_words(code: str) -> tuple[str, ...]:
+    return tuple(label for label in vocabularies.subject_labels(code) if label)
+
+
+@functools.lru_cache(maxsize=65536)
+def _cached_identifier_key(scheme: str, value: str) -> str:
+    """Journal ISSNs and series repeat across thousands of records: check each once."""
+    try:
+        return identifier_key(scheme, value)[:512]
+    except ValueError:
+        return f"{scheme}:{value.strip().lower()}"[:512]  # as deposited: still findable by itself
 
 
 def _grouped(conn: Connection, stmt: Any) -> dict[int, list[Any]]:
@@ -137,7 +154,8 @@ def _build(conn: Connection, where: ColumnElement[bool], ids: list[int] | None) 
     idents = _grouped(conn, part(PublicationIdentifier.scheme, PublicationIdentifier.value, model=PublicationIdentifier))
     contributors = _grouped(conn, part(Contributor.id, Contributor.family_name, Contributor.given_name,
                                        Contributor.corporate_name, Contributor.orcid, Contributor.person_id,
-                                       Contributor.roles, Contributor.scope, model=Contributor)
+                                       type_coerce(Contributor.roles, Text).label("roles"), Contributor.scope,
+                                       model=Contributor)
                             .order_by(Contributor.position))
     units = _grouped(conn, select(Contributor.publication_id, OrgUnit.path)
                      .join(ContributorAffiliation, ContributorAffiliation.contributor_id == Contributor.id)
@@ -166,13 +184,16 @@ def _document(p: Any, titles: list[Any], abstracts: list[Any], keywords: list[An
                                                 for n in name_forms]
     subject_words: list[str] = [k.term for k in keywords]
     for s in subjects:
-        subject_words.extend(label for label in vocabularies.subject_labels(s.code) if label)
+        subject_words.extend(_subject_words(s.code))
+    unit_keys = {p.institution_code}
+    for row in units:
+        unit_keys.update(unit_paths(row.path))
     values: dict[str, list[str]] = {
-        "unit": list(dict.fromkeys([p.institution_code] + [u for row in units for u in unit_paths(row.path)])),
-        "subject": list(dict.fromkeys(c for s in subjects for c in subject_codes(s.code))),
-        "language": list(dict.fromkeys(lang.code for lang in languages)),
-        "person": list(dict.fromkeys(str(c.person_id) for c in contributors if c.person_id)),
-        "orcid": list(dict.fromkeys(c.orcid for c in contributors if c.orcid)),
+        "unit": sorted(unit_keys),
+        "subject": sorted({c for s in subjects for c in subject_codes(s.code)}),
+        "language": sorted({lang.code for lang in languages}),
+        "person": sorted({str(c.person_id) for c in contributors if c.person_id}),
+        "orcid": sorted({c.orcid for c in contributors if c.orcid}),
         "id": _identifier_keys(p, idents, series),
     }
     return Document(
@@ -187,7 +208,7 @@ def _document(p: Any, titles: list[Any], abstracts: list[Any], keywords: list[An
         other_text="\n".join(x for x in [p.host_title, p.conference_name, p.publisher,
                                          thesis.programme if thesis else None] + [s.title for s in series] if x),
         values={k: v for k, v in values.items() if v},
-        contributors=[{"name": _name(c), "orcid": c.orcid, "person_id": c.person_id, "roles": list(_roles(c.roles))}
+        contributors=[{"name": _name(c), "orcid": c.orcid, "person_id": c.person_id, "roles": c.roles}
                       for c in contributors if c.scope == "work"],
     )
 
@@ -200,25 +221,17 @@ def _name(c: Any) -> str:
     return c.corporate_name or " ".join(x for x in (c.given_name, c.family_name) if x)
 
 
-def _roles(roles: Any) -> Iterable[str]:
-    if isinstance(roles, str):  # JSON read back as text by drivers that skip the type's processor
-        roles = json.loads(roles)
-    return roles or ()
+def roles(raw: str | None) -> list[str]:
+    """A contributor's roles from the JSON text the builder reads (decoding them all costs more
+    than the rest of a document, and only OpenSearch's nested contributors need them)."""
+    return list(json.loads(raw)) if raw else []
 
 
 def _identifier_keys(p: Any, idents: list[Any], series: list[Any]) -> list[str]:
     pairs = [(i.scheme, i.value) for i in idents]
     pairs += [("urn", p.urn_nbn), ("issn", p.host_issn), ("issn", p.host_eissn), ("isbn", p.host_isbn)]
     pairs += [("issn", s.issn) for s in series] + [("issn", s.eissn) for s in series]
-    keys: list[str] = []
-    for scheme, value in pairs:
-        if not value:
-            continue
-        try:
-            keys.append(identifier_key(scheme, value))
-        except ValueError:
-            keys.append(f"{scheme}:{value.strip().lower()}")  # as deposited: still findable by itself
-    return list(dict.fromkeys(k[:512] for k in keys))
+    return sorted({_cached_identifier_key(scheme, value) for scheme, value in pairs if value})
 
 
 def _open_from(files: list[Any]) -> dt.date | None:

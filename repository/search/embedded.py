@@ -153,21 +153,30 @@ class EmbeddedBackend(ABC):
         hits = (select(DOCS.c.publication_id, DOCS.c.publication_type, DOCS.c.content_type, DOCS.c.year,
                        DOCS.c.thesis_level, DOCS.c.open_from)
                 .select_from(source).where(where).cte("hits").prefix_with("MATERIALIZED"))
-        parts: list[Select[Any]] = [
-            select(literal(TOTAL).label("facet"), literal("").label("value"), func.count().label("n")).select_from(hits)]
-        for name, column in SCALAR_FACETS.items():
-            value = cast(hits.c[column], String)
-            parts.append(select(literal(name), value, func.count()).select_from(hits)
-                         .where(hits.c[column].is_not(None)).group_by(value))
-        is_open = case((and_(hits.c.open_from.is_not(None), hits.c.open_from <= plan.today), 1), else_=0)
-        parts.append(select(literal("oa"), literal("true"), func.coalesce(func.sum(is_open), 0)).select_from(hits))
-        parts.append(select(VALUES.c.facet, VALUES.c.value, func.count())
-                     .select_from(hits.join(VALUES, VALUES.c.publication_id == hits.c.publication_id))
-                     .where(VALUES.c.facet.in_(["unit", "subject", "language"]))
-                     .group_by(VALUES.c.facet, VALUES.c.value))
+        # One statement, one evaluation of the hits: a GROUP BY over every single-valued facet at
+        # once (a few hundred combinations, summed per facet below) and one over the many-valued
+        # facets' keys, side by side in UNION ALL.
+        is_open = case((and_(hits.c.open_from.is_not(None), hits.c.open_from <= plan.today), "true"), else_="")
+        columns = [cast(hits.c[column], String) for column in SCALAR_FACETS.values()] + [is_open]
+        combined = select(literal("scalar").label("part"), *(c.label(f"c{i}") for i, c in enumerate(columns)),
+                          func.count().label("n")).select_from(hits).group_by(*columns)
+        nothing = [cast(literal(None), String)] * (len(columns) - 2)
+        keys = (select(literal("value"), VALUES.c.facet, VALUES.c.value, *nothing, func.count())
+                .select_from(hits.join(VALUES, VALUES.c.publication_id == hits.c.publication_id))
+                .where(VALUES.c.facet.in_(["unit", "subject", "language"]))
+                .group_by(VALUES.c.facet, VALUES.c.value))
         counts: dict[str, dict[str, int]] = {name: {} for name in (*FACETS, TOTAL)}
-        for facet, value, n in self.session.execute(union_all(*parts)):
-            counts[facet][value] = int(n)
+        total = 0
+        for part, *cells, n in self.session.execute(union_all(combined, keys)):
+            n = int(n)
+            if part == "value":
+                counts[cells[0]][cells[1]] = n
+                continue
+            total += n
+            for name, value in zip((*SCALAR_FACETS, "oa"), cells):
+                if value:
+                    counts[name][value] = counts[name].get(value, 0) + n
+        counts[TOTAL][""] = total
         out = {name: facet_order(name, values) for name, values in counts.items() if name != TOTAL}
         out[TOTAL] = [FacetCount("", counts[TOTAL].get("", 0))]
         return out

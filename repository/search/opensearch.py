@@ -27,7 +27,7 @@ from sqlalchemy import Connection, delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from repository.models import Publication, SearchQueueItem, utcnow
-from repository.search.documents import Document, build_documents, build_range
+from repository.search.documents import Document, build_documents, build_range, roles
 from repository.search.query import And, MatchAll, Node, Not, Or, Text, Value, YearRange, fold
 from repository.search.service import (
     DEFAULT_FACET_SIZE, FACET_SIZE, FACETS, FacetCount, Plan, SearchResult, facet_order, finish,
@@ -101,7 +101,7 @@ def source(doc: Document) -> dict[str, Any]:
         "unit": doc.values.get("unit", []), "subject": doc.values.get("subject", []),
         "language": doc.values.get("language", []), "person": doc.values.get("person", []),
         "orcid": doc.values.get("orcid", []), "identifier": doc.values.get("id", []),
-        "contributors": doc.contributors,
+        "contributors": [{**c, "roles": roles(c["roles"])} for c in doc.contributors],
     }
 
 

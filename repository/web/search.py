@@ -223,3 +223,72 @@ def init_app(app: Flask) -> None:
         return {"search_url": search_url, "toggle_url": toggle_url, "facet_titles": FACET_TITLES,
                 "sort_labels": SORT_LABELS, "sorts": SORTS, "facet_names": FACETS, "export_formats": FORMATS,
                 "subject_label": lambda code: vocabularies.subject_labels(code)[0] or code}
+
+
+# --- the OpenAPI description of /api/search ---------------------------------------------------------
+
+def openapi_paths() -> dict[str, dict[str, Any]]:
+    """``/api/search`` as an OpenAPI 3.1 path item, for the API's description to include.
+
+    Public: the operation overrides the document's bearer requirement with ``security: []``.
+    The schemas are JSON Schema 2020-12, so a client (and the tests) can validate answers.
+    """
+    facet_value = {"type": "object", "required": ["value", "label", "count", "selected"], "properties": {
+        "value": {"type": "string"}, "label": {"type": "string"}, "count": {"type": "integer", "minimum": 0},
+        "selected": {"type": "boolean"}}}
+    item = {"type": "object", "required": ["id", "url", "title", "type", "year", "authors", "doi", "languages",
+                                           "open_access", "highlight"], "properties": {
+        "id": {"type": "integer"}, "url": {"type": "string", "format": "uri"}, "title": {"type": "string"},
+        "type": {"type": "string"}, "year": {"type": ["integer", "null"]},
+        "authors": {"type": "array", "items": {"type": "string"}}, "doi": {"type": ["string", "null"]},
+        "languages": {"type": "array", "items": {"type": "string"}}, "open_access": {"type": "boolean"},
+        "highlight": {"type": "object", "description": "HTML with the matched words in <mark>",
+                      "properties": {"title": {"type": "string"}, "abstract": {"type": "string"}}}}}
+    result = {"type": "object", "required": ["query", "total", "items", "facets", "links"], "properties": {
+        "query": {"type": "object", "properties": {
+            "q": {"type": "string"}, "sort": {"enum": list(SORTS)}, "size": {"type": "integer"},
+            "filters": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}}}},
+        "total": {"type": "integer", "minimum": 0},
+        "items": {"type": "array", "items": item},
+        "facets": {"type": "object", "propertyNames": {"enum": list(FACETS)},
+                   "additionalProperties": {"type": "array", "items": facet_value}},
+        "links": {"type": "object", "required": ["self", "next", "atom", "html"], "properties": {
+            "self": {"type": "string"}, "next": {"type": ["string", "null"]}, "atom": {"type": "string"},
+            "html": {"type": "string"}}}}}
+    problem = {"type": "object", "required": ["title", "status", "detail"], "properties": {
+        "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+        "detail": {"type": "string"}}}
+
+    def param(name: str, description: str, schema: dict[str, Any], *, many: bool = False) -> dict[str, Any]:
+        if many:
+            return {"name": name, "in": "query", "description": description, "style": "form", "explode": True,
+                    "schema": {"type": "array", "items": schema}}
+        return {"name": name, "in": "query", "description": description, "schema": schema}
+
+    text = {"type": "string"}
+    parameters = [
+        param("q", "The search box: words, \"phrases\", AND/OR/NOT, -word, word*, title:, author:, subject:, "
+                   "orcid:, doi:, isbn:, issn:, urn:, year:2019..2021; a DOI, ISBN, ISSN, ORCID iD or URN:NBN "
+                   "alone finds its record", {"type": "string", "maxLength": 1000}),
+        param("type", "Publication type (SVEP code, or stud)", text, many=True),
+        param("content", "Content type: ref, vet, pop", text, many=True),
+        param("year", "Publication year", {"type": "string", "pattern": "^[0-9]{4}$"}, many=True),
+        param("unit", "Organisation unit path, e.g. uu:teknat:kemi (includes the units below)", text, many=True),
+        param("subject", "SSIF research subject code (1, 3 or 5 digits)", text, many=True),
+        param("language", "ISO 639-2 language code", text, many=True),
+        param("oa", "Full text open access today", {"enum": ["true", "false"]}),
+        param("level", "Thesis level", text, many=True),
+        param("person", "Hylla person id", {"type": "string", "pattern": "^[0-9]+$"}, many=True),
+        param("sort", "Order of the hits (relevance when q is given, else newest)", {"enum": list(SORTS)}),
+        param("size", "Hits per page", {"type": "integer", "minimum": 1, "maximum": 200, "default": 20}),
+        param("page", "Page number (relevance order; 10,000 hits deep)", {"type": "integer", "minimum": 1}),
+        param("cursor", "Opaque position from links.next (the other sorts; pages to the end)", text),
+        param("facets", "false leaves the facet counts out (faster)", {"enum": ["true", "false"]}),
+    ]
+    return {"/api/search": {"get": {
+        "summary": "Search the public records, with facet counts", "operationId": "search", "security": [],
+        "parameters": parameters,
+        "responses": {
+            "200": {"description": "A page of hits", "content": {"application/json": {"schema": result}}},
+            "400": {"description": "A parameter that cannot be honoured, with a sentence saying why",
+                    "content": {"application/problem+json": {"schema": problem}}}}}}}

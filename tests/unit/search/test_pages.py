@@ -181,3 +181,27 @@ def test_browse_index_and_persons(corpus: Corpus) -> None:
     doc = page(corpus, "/browse/persons?letter=Ö")
     assert any("Öberg, Åsa" in a.text_content() for a in doc.cssselect("main li a"))
     page(corpus, "/browse/nothing", status=404)
+
+
+def test_api_answers_match_their_openapi_description(corpus: Corpus) -> None:
+    from jsonschema import Draft202012Validator
+
+    from repository.web.search import openapi_paths
+
+    operation = openapi_paths()["/api/search"]["get"]
+    ok = Draft202012Validator(operation["responses"]["200"]["content"]["application/json"]["schema"])
+    bad = Draft202012Validator(operation["responses"]["400"]["content"]["application/problem+json"]["schema"])
+    documented = {p["name"] for p in operation["parameters"]}
+    for params in ({"q": "health", "type": ["art", "kon"], "size": 3}, {"sort": "title", "unit": "uu"},
+                   {"q": "eelgrass", "sort": "relevance", "page": 2, "size": 2}, {"facets": "false", "oa": "true"}):
+        assert set(params) <= documented
+        ok.validate(api(corpus, **params))
+    bad.validate(client(corpus).get("/api/search?year=soon").get_json())
+
+
+def test_landing_page_leads_to_searches_from_the_record(corpus: Corpus) -> None:
+    doc = page(corpus, f"/publications/{corpus.ids['eelgrass']}")
+    links = [a.get("href") for a in doc.cssselect(".find-more a")]
+    assert f"/search?person={corpus.ids['author']}" in links
+    assert f"/search.atom?person={corpus.ids['author']}" in links
+    assert "/search?subject=10501" in links

@@ -1,0 +1,103 @@
+"""The index follows every change made through the services, inside the changing transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from repository import search
+from repository.db import session
+from repository.models import PersonNameForm, SearchDocument, SearchValue, StoredFile
+from repository.search.service import plan
+from repository.services import records
+from tests import factories
+
+
+@pytest.fixture
+def world(app: Flask) -> dict[str, Any]:
+    uu = factories.institution()
+    fac = factories.unit(uu, "teknat", "Faculty of Science")
+    dept = factories.unit(uu, "kemi", "Department of Chemistry", fac)
+    author = factories.person("Öberg", "Åsa", "0000-0002-1825-0097", uu)
+    return {"uu": uu, "dept": dept, "author": author, "submitter": factories.user("submitter", uu),
+            "editor": factories.user("editor", uu)}
+
+
+def found(q: str, **filters: Any) -> list[int]:
+    now = filters.pop("now", None)
+    return search.run(session, plan(q, filters, now=now)).ids
+
+
+def publish(world: dict[str, Any], data: dict[str, Any]) -> int:
+    pub = records.create_publication(world["submitter"], data)
+    records.publish_now(world["editor"], pub.id, urn_prefix="urn:nbn:se")
+    return pub.id
+
+
+def test_a_record_is_searchable_from_the_commit_that_publishes_it(world: dict[str, Any]) -> None:
+    pub = records.create_publication(world["submitter"], factories.article(
+        contributors=[{"person_id": world["author"].id, "affiliations": [{"org_unit_id": world["dept"].id}]}]))
+    assert found("ålgräsängar") == []  # a draft is nobody's search result
+    records.publish_now(world["editor"], pub.id, urn_prefix="urn:nbn:se")
+    assert found("ålgräsängar") == [pub.id]
+    assert found("", unit="uu:teknat:kemi") == [pub.id]
+    assert found(f"urn:nbn:se:uu:hylla-{pub.id}") == [pub.id]
+    values = {(f, v) for f, v in session.execute(select(SearchValue.facet, SearchValue.value)
+                                                 .where(SearchValue.publication_id == pub.id))}
+    assert {("unit", "uu"), ("unit", "uu:teknat"), ("unit", "uu:teknat:kemi"), ("subject", "1"), ("subject", "105"),
+            ("subject", "10501"), ("orcid", "0000-0002-1825-0097"), ("id", "doi:10.3354/meps12345"),
+            ("person", str(world["author"].id)), ("language", "swe")} <= values
+
+
+def test_an_edit_replaces_the_words_and_a_withdrawal_removes_the_record(world: dict[str, Any]) -> None:
+    pid = publish(world, factories.article())
+    version = records.get_publication(world["editor"], pid).version
+    pub = records.update_publication(world["editor"], pid, factories.article(
+        titles=[{"title": "Sjögräs och blåstång"}], abstracts=[], keywords=[]), expected_version=version)
+    assert found("sjögräs") == [pid] and found("blastang") == [pid]
+    assert found("ålgräsängar") == []
+    records.withdraw(world["editor"], pub.id, "Duplicate.")
+    assert found("sjögräs") == []
+    assert session.get(SearchDocument, pid) is None
+
+
+def test_a_rolled_back_change_leaves_the_index_alone(world: dict[str, Any]) -> None:
+    pid = publish(world, factories.article())
+    pub = records.get_publication(world["editor"], pid)
+    pub.titles[0].title = "Ändrad titel"
+    session.flush()
+    session.rollback()
+    assert found("ändrad") == []
+    assert found("ålgräsängar") == [pid]
+
+
+def test_open_access_follows_the_embargo_without_reindexing(world: dict[str, Any]) -> None:
+    pid = publish(world, factories.article())
+    lifts = dt.date.today() + dt.timedelta(days=10)
+    session.add(StoredFile(publication_id=pid, original_filename="a.pdf", sha256="0" * 64, md5="0" * 32, size=1,
+                           mime_type="application/pdf", role="fulltext", access="embargoed", embargo_until=lifts))
+    session.commit()
+    assert found("", oa="true") == []
+    assert found("", oa="false") == [pid]
+    later = dt.datetime.combine(lifts, dt.time(12), dt.timezone.utc)
+    assert found("", oa="true", now=later) == [pid]
+
+
+def test_a_new_name_form_of_a_person_finds_their_records(world: dict[str, Any]) -> None:
+    pid = publish(world, factories.article(contributors=[{"person_id": world["author"].id}]))
+    assert found("author:lindqvist") == []
+    session.add(PersonNameForm(person_id=world["author"].id, family_name="Lindqvist", given_name="Åsa"))
+    session.commit()
+    assert found("author:lindqvist") == [pid]
+
+
+def test_a_scheduled_thesis_is_indexed_but_hidden_until_its_day(world: dict[str, Any]) -> None:
+    pub = records.create_publication(world["submitter"], factories.doctoral_thesis())
+    day = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=20)
+    records.publish_now(world["editor"], pub.id, urn_prefix="urn:nbn:se", public_from=day)
+    assert found("proteinveckning") == []
+    assert found("proteinveckning", now=day + dt.timedelta(minutes=1)) == [pub.id]
