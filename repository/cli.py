@@ -55,14 +55,9 @@ def db_current() -> None:
 
 
 def init_app(app: Flask) -> None:
-    app.cli.add_command(db_cli)
-    from repository import cli_demo, cli_users
+    from harvest.cli import harvest_cli
+    from repository import cli_demo, cli_files, cli_search, cli_users
 
-    app.cli.add_command(cli_users.users_cli)
-    app.cli.add_command(cli_demo.demo_cli)
-    from repository import cli_files
-
-    app.cli.add_command(cli_files.files_cli)
-    from repository import cli_search
-
-    app.cli.add_command(cli_search.search_cli)
+    for group in (db_cli, cli_users.users_cli, cli_demo.demo_cli, cli_files.files_cli, cli_search.search_cli,
+                  harvest_cli):
+        app.cli.add_command(group)
