@@ -9,6 +9,7 @@ from sqlalchemy import Select, func, select
 from repository.db import session
 from repository.errors import NotFound
 from repository.models import Contributor, ContributorAffiliation, Institution, OrgUnit, Person, Publication
+from repository.permissions import public_filter
 
 PAGE_SIZE = 50
 
@@ -20,7 +21,7 @@ class Listing:
 
 
 def _published_newest_first(limit: int) -> Select[tuple[Publication]]:
-    return (select(Publication).where(Publication.state == "published")
+    return (select(Publication).where(public_filter())
             .order_by(Publication.issued_year.desc().nulls_last(), Publication.id.desc()).limit(limit))
 
 
@@ -68,7 +69,7 @@ def unit_publications(unit: OrgUnit, limit: int = PAGE_SIZE) -> Listing:
            .where(ContributorAffiliation.org_unit_id.in_(units)))
     query = _published_newest_first(limit).where(Publication.id.in_(ids))
     total = session.scalar(select(func.count()).select_from(Publication)
-                           .where(Publication.state == "published", Publication.id.in_(ids)))
+                           .where(public_filter(), Publication.id.in_(ids)))
     return Listing(list(session.scalars(query)), total or 0)
 
 
@@ -82,12 +83,12 @@ def get_person(person_id: int) -> Person:
 def person_publications(person: Person, limit: int = PAGE_SIZE) -> Listing:
     ids = select(Contributor.publication_id).where(Contributor.person_id == person.id)
     total = session.scalar(select(func.count()).select_from(Publication)
-                           .where(Publication.state == "published", Publication.id.in_(ids)))
+                           .where(public_filter(), Publication.id.in_(ids)))
     return Listing(list(session.scalars(_published_newest_first(limit).where(Publication.id.in_(ids)))), total or 0)
 
 
 def institution_publications(institution: Institution, limit: int = PAGE_SIZE) -> Listing:
     query = _published_newest_first(limit).where(Publication.institution_id == institution.id)
     total = session.scalar(select(func.count()).select_from(Publication)
-                           .where(Publication.state == "published", Publication.institution_id == institution.id))
+                           .where(public_filter(), Publication.institution_id == institution.id))
     return Listing(list(session.scalars(query)), total or 0)
