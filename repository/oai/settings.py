@@ -6,6 +6,7 @@ The provider itself never touches Flask: the web layer builds ``ProviderSettings
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +15,7 @@ from repository.services.readmodel import Site
 
 DEFAULT_RECORDS_PAGE_SIZE = 100
 DEFAULT_IDENTIFIERS_PAGE_SIZE = 250
+_EMAIL = re.compile(r"\S+@(\S+\.)+\S+")  # the OAI-PMH schema's emailType
 
 
 def _page_size(config: Mapping[str, Any], key: str, default: int) -> int:
@@ -49,6 +51,9 @@ class ProviderSettings:
         emails = tuple(e.strip() for e in str(config["ADMIN_EMAIL"]).split(",") if e.strip())
         if not emails:
             raise ValueError("ADMIN_EMAIL is empty: Identify must name at least one administrator")
+        for email in emails:
+            if not _EMAIL.fullmatch(email):
+                raise ValueError(f"ADMIN_EMAIL {email!r} is not an e-mail address (OAI-PMH Identify sends it)")
         return cls(
             base_url=f"{base}/oai",
             repository_name=str(config["REPOSITORY_NAME"]),
