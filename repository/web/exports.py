@@ -151,9 +151,11 @@ class CitationChoice:
 
     @classmethod
     def from_args(cls, style: str | None, locale: str | None, output: str | None) -> CitationChoice:
-        """The choice asked for, defaults filled in; ``citations.Unknown*`` names what is offered instead."""
-        chosen = cls(style or DEFAULT_STYLE, locale or DEFAULT_LOCALE, output or "html")
-        citations.style_id(chosen.style)
+        """The choice asked for, defaults filled in, aliases (``mla``) made canonical.
+
+        ``citations.UnknownStyle`` (and ``UnknownLocale``, ``UnknownOutput``) name what is offered instead.
+        """
+        chosen = cls(citations.style_id(style or DEFAULT_STYLE), locale or DEFAULT_LOCALE, output or "html")
         if chosen.locale not in citations.LOCALES:
             raise citations.UnknownLocale(chosen.locale)
         if chosen.output not in CITE_OUTPUTS:

@@ -58,6 +58,12 @@ def test_text_output_is_plain_text(client: FlaskClient, world: World) -> None:
         "12(3), 101–118. https://doi.org/10.3354/meps12345\n")
 
 
+def test_a_style_alias_selects_its_style_in_the_picker(client: FlaskClient, world: World) -> None:
+    doc = page(client, f"/publications/{world.article.id}/cite?style=mla")
+    assert doc.cssselect("select[name=style] option[selected]")[0].get("value") == "modern-language-association"
+    assert entries(doc)[0].startswith("Öberg, Åsa, and John Smith.")
+
+
 def test_plain_text_link_keeps_the_choice(client: FlaskClient, world: World) -> None:
     doc = page(client, f"/publications/{world.article.id}/cite?style=vancouver&locale=en-GB")
     link = [a for a in doc.cssselect("a") if a.text_content() == "As plain text"][0].get("href")

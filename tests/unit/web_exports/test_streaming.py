@@ -30,7 +30,7 @@ from tests.unit.web_exports.parsing import titles
 from tests.conftest import backends
 
 RECORDS = 1000
-CHUNK = 10
+CHUNK = 5
 
 
 @pytest.fixture
@@ -103,6 +103,8 @@ def test_a_long_list_streams_in_pieces_with_flat_memory(demo_app: Flask, monkeyp
     counts = list(sizes.values())
     assert counts[1] > 4 * counts[0] > 4 * CHUNK
     assert long.size > 4 * short.size and long.pieces > long.size // (2 * BUFFER_BYTES) > 5
-    assert long.peak < 1.5 * short.peak, (short, long)
-    assert long.peak < long.size / 2, long
+    # Records differ (one author or twenty-five), so chunks do too: a list six times as long may meet a
+    # heavier chunk, never a six times heavier one (holding the list would cost some 20 times more).
+    assert long.peak < 2 * short.peak, (short, long)
+    assert long.peak < long.size / 2, (short, long)
 
