@@ -20,6 +20,7 @@ from typing import BinaryIO
 
 from flask import current_app
 from sqlalchemy import exists, func, select, update
+from sqlalchemy.orm import lazyload
 
 from exports.readmodel import FILE_ACCESS, FILE_ROLES
 from repository.db import session
@@ -204,6 +205,10 @@ def get_download(actor: User | None, file_id: int, *, today: dt.date | None = No
     row = session.get(StoredFile, file_id)
     if row is None:
         raise NotFound(f"no file {file_id}")
+    # The record's row alone (its parts load on demand): a download needs its state and owners,
+    # not the dozen collections a landing page loads eagerly. ``pub`` holds it while the read
+    # check below finds it in the session (whose identity map keeps unchanged objects weakly).
+    pub = session.get(Publication, row.publication_id, options=[lazyload("*")])
     pub = records.get_publication(actor, row.publication_id)  # NotFound, or Gone for a tombstone
     if not can_download(actor, row, pub, today, now):
         if row.access == "embargoed" and row.embargo_until is not None:

@@ -37,7 +37,7 @@ bp = Blueprint("files", __name__)
 # so an uploaded page can never run script on the repository's origin.
 INLINE_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp", "text/plain"})
 FORM_OVERHEAD = 1024 * 1024  # the non-file fields and multipart boundaries of an upload form
-MAX_FORM_FIELD_BYTES = 64 * 1024
+MAX_FORM_FIELD_BYTES = 512 * 1024  # also bounds the parser's buffer, which reads 64 KiB at a time
 MAX_FORM_PARTS = 32
 
 

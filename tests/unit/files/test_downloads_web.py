@@ -15,7 +15,9 @@ from lxml import html
 from werkzeug.http import parse_options_header
 
 from repository.models import StoredFile
-from repository.services import downloads, files
+from repository.services import downloads, files, records
+from tests import factories
+from tests.conftest import StatementCounter
 from tests.unit.files.conftest import PDF, World, log_in
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
@@ -206,3 +208,28 @@ def test_the_landing_page_shows_counts_and_embargo_dates(
     assert f"Embargoed until {(TODAY + dt.timedelta(days=400)).isoformat()}" in items["embargo.pdf"]
     assert doc.cssselect(f"ul.files a[href='http://hylla.test/files/{stored['open'].id}/"
                          "%C3%85lgr%C3%A4s%20%22utkast%22%20%C3%A4%20%C3%B6.pdf']")
+
+
+def test_a_file_named_like_an_action_still_downloads(client: FlaskClient, world: World) -> None:
+    for name in ("delete", "replace", "terms"):
+        row = files.upload(world["editor"], world.published.id, io.BytesIO(PDF), name)
+        response = client.get(f"/files/{row.id}/{name}", headers={"User-Agent": BROWSER})
+        assert response.status_code == 200 and response.data == PDF, name
+
+
+def test_files_of_a_record_scheduled_for_later_stay_closed_until_then(client: FlaskClient, world: World) -> None:
+    thesis = records.create_publication(world["owner"], factories.doctoral_thesis())
+    row = files.upload(world["owner"], thesis.id, io.BytesIO(PDF), "avhandling.pdf")
+    records.publish_now(world["editor"], thesis.id, urn_prefix="urn:nbn:se",
+                        public_from=dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=3))
+    assert get(client, row).status_code == 404  # not even the record is public yet
+    log_in(client, world["editor"])
+    assert get(client, row).status_code == 200
+
+
+def test_a_download_costs_a_handful_of_queries(
+        client: FlaskClient, stored: dict[str, StoredFile], count_statements: StatementCounter) -> None:
+    """The file, its record's row (not its dozen collections), the double-click check and the count."""
+    before = count_statements.count
+    assert get(client, stored["open"]).status_code == 200
+    assert count_statements.count - before <= 4, count_statements.statements[before:]
