@@ -81,7 +81,7 @@ class PageBuilder:
         while True:
             wanted = limit - len(entries) + 1
             rows = queries.page(self.session, self.now, flt, position, wanted)
-            for row, entry in zip(rows, self.judge(rows, flt, shown=limit - len(entries))):
+            for row, entry in zip(rows, self.judge(rows, flt)):
                 if entry is None:
                     position = (row.position, row.id)
                     continue
@@ -92,9 +92,12 @@ class PageBuilder:
             if len(rows) < wanted:
                 return Page(entries, False)
 
-    def judge(self, rows: list[Row], flt: ListFilter, shown: int | None = None) -> list[Entry | None]:
-        """An entry per row, or None for a row the request must skip; ``shown`` rows at most get loaded
-        for their metadata (the rest are look-ahead)."""
+    def judge(self, rows: list[Row], flt: ListFilter) -> list[Entry | None]:
+        """An entry per row, or None for a row the request must skip.
+
+        With metadata, every published row of the batch is loaded, the look-ahead row included:
+        when a row before it is skipped, the look-ahead row is shown on this page.
+        """
         if not rows:
             return []
         ids = [r.id for r in rows]
@@ -108,7 +111,7 @@ class PageBuilder:
         needed = {r.id for r in swepub_rows if r.id not in swepub_sure}
         needed |= {r.id for r in published if r.id not in uri_sure}
         if self.with_metadata:
-            needed |= {r.id for r in rows[:shown] if not r.deleted}
+            needed |= {r.id for r in published}
         stored = queries.load_publications(self.session, needed)
         judged: list[Entry | None] = []
         for row in rows:

@@ -16,7 +16,7 @@ from repository.oai.sets import InstitutionRef, RecordSets, SetCatalogue, UnitRe
 from repository.services import records
 from repository.services.readmodel import Site, to_read_model
 from tests import factories
-from tests.unit.oai.conftest import OAI, World, error_codes, oai_get, oai_id
+from tests.unit.oai.conftest import OAI, World, error_codes, harvest, oai_get, oai_id
 
 SITE = Site("http://hylla.test", "hylla.test")
 
@@ -130,3 +130,19 @@ def test_a_record_without_a_uri_is_not_disseminated_as_swepub_mods(client: Flask
     listed = oai_get(client, verb="ListIdentifiers", metadataPrefix="swepub_mods")
     names = {h.findtext(f"{OAI}identifier") for h in listed.iter(f"{OAI}header")}
     assert identifier not in names and oai_id(ids["plain"]) in names
+
+
+def test_pages_of_the_swepub_set_skip_rejected_records_and_stay_full(client: FlaskClient, world: World, app,  # type: ignore[no-untyped-def]
+                                                                     monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    ids = _edge_world(world)
+    monkeypatch.setitem(app.config, "OAI_PAGE_SIZE_RECORDS", 2)
+    harvested, pages = harvest(client, "ListRecords", metadataPrefix="mods", set="SwePub-uu")
+    accepted = {"corporate_author", "editor_only", "no_host_in_press", "cyrillic", "plain"}
+    assert {oai_id(ids[n]) for n in accepted} <= set(harvested)
+    assert not {oai_id(ids[n]) for n in set(EDGES) - accepted} & set(harvested)
+    assert len(harvested) == len(set(harvested))
+    for page in pages:
+        records = list(page.iter(f"{OAI}record"))
+        assert records and all(r.find(f"{OAI}header").get("status") == "deleted" or
+                               r.find(f"{OAI}metadata/{{http://www.loc.gov/mods/v3}}mods") is not None for r in records)
+        assert len(records) == 2 or page is pages[-1]  # skipped records leave no gaps in a page
