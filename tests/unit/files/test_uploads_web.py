@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import http.client
 import io
+import os
 import re
 import socket
 import threading
@@ -233,3 +235,26 @@ def test_a_client_that_disconnects_mid_upload_leaves_nothing(
         time.sleep(0.05)
     assert stored_paths(store.root) == []
     assert row_count(StoredFile) == 0
+
+
+def test_a_real_server_takes_a_multi_megabyte_upload(live: tuple[str, int], world: World, store: FileStore) -> None:
+    """Over a socket the parser gets full 64 KiB reads on top of what it holds back: it must not choke."""
+    host, port = live
+    conn = http.client.HTTPConnection(host, port, timeout=30)
+    conn.request("POST", "/login", body=f"email={world['editor'].email}&password={factories.PASSWORD}".replace("@", "%40"),
+                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+    login = conn.getresponse()
+    login.read()
+    cookie = "; ".join(f"{k}={v.value}" for k, v in SimpleCookie(login.getheader("Set-Cookie")).items())
+    data = PDF + os.urandom(3 * 1024 * 1024)
+    body, content_type = multipart({"role": "fulltext"}, "stor.pdf", data)
+    conn.request("POST", f"/publications/{world.published.id}/files", body=body,
+                 headers={"Content-Type": content_type, "Cookie": cookie, "Accept": "application/json"})
+    response = conn.getresponse()
+    payload = response.read()
+    assert response.status == 201, payload[:300]
+    row = session.query(StoredFile).one()
+    assert row.sha256 == hashlib.sha256(data).hexdigest() and store.path_for(row.sha256).read_bytes() == data
+    conn.request("GET", f"/files/{row.id}/stor.pdf", headers={"User-Agent": "Mozilla/5.0 (X11; Linux x86_64)"})
+    download = conn.getresponse()
+    assert download.status == 200 and hashlib.sha256(download.read()).hexdigest() == row.sha256
