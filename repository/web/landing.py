@@ -169,8 +169,14 @@ def _urlset(page: int) -> Response:
     return Response(stream_with_context(chunks), mimetype="application/xml")
 
 
+# Pages of people's own work, endless facet combinations and machine formats: crawlers get the
+# landing pages (through the sitemap) and the full texts, and nothing that would trap them.
+ROBOTS_DISALLOW = ("/login", "/logout", "/account", "/deposit", "/review", "/api/", "/oai", "/search", "/cite",
+                   "/export", "/publications/*/export/", "/publications/*/cite")
+
+
 @bp.get("/robots.txt")
 def robots() -> Response:
     base = current_app.config["BASE_URL"]
-    lines = ["User-agent: *", "Disallow: /login", "Disallow: /api/", f"Sitemap: {base}/sitemap.xml", ""]
+    lines = ["User-agent: *", *(f"Disallow: {path}" for path in ROBOTS_DISALLOW), f"Sitemap: {base}/sitemap.xml", ""]
     return Response("\n".join(lines), mimetype="text/plain")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import urllib.robotparser
 from collections import defaultdict
 
 import pytest
@@ -161,3 +162,10 @@ def test_robots_txt_points_at_the_sitemap(client: FlaskClient) -> None:
     assert response.mimetype == "text/plain"
     lines = response.get_data(as_text=True).splitlines()
     assert "Sitemap: http://hylla.test/sitemap.xml" in lines and "User-agent: *" in lines
+    # The standard library's robots.txt reader: landing pages and files open, private pages closed.
+    rules = urllib.robotparser.RobotFileParser()
+    rules.parse(lines)
+    for allowed in ("/publications/12", "/files/3/Ålgräs.pdf", "/persons/4", "/sitemap.xml"):
+        assert rules.can_fetch("Googlebot", "http://hylla.test" + allowed), allowed
+    for refused in ("/deposit/new", "/review", "/account/password", "/api/publications", "/search?q=x"):
+        assert not rules.can_fetch("Googlebot", "http://hylla.test" + refused), refused
