@@ -145,6 +145,10 @@ class ReadModelStream:
         finally:
             self.close()
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def close(self) -> None:
         if not self._closed:
             self._closed = True

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import bibtexparser
 import jsonschema
+import pymarc
 import rispy
 from bibtexparser.middlewares import LatexDecodingMiddleware
 from lxml import etree
@@ -61,10 +62,18 @@ def _xml(format_name: str, body: bytes, many: bool) -> list[str]:
     return [el.text for el in etree.fromstring(body, safe_parser()).xpath(path, namespaces=NS)]
 
 
+def _marcxml(body: bytes) -> list[str]:
+    assert validation_errors(body, "MARC21slim") == []
+    return [record["245"]["a"] for record in pymarc.parse_xml_to_array(io.BytesIO(body))]
+
+
 def titles(format_name: str, body: bytes, *, many: bool = False) -> list[str]:
     """The main title of each record in ``body``, as the format's own parser reads them."""
     if format_name in XML_FORMATS:
         return _xml(format_name, body, many)
-    text = body.decode("utf-8")
+    if format_name == "marcxml":
+        return _marcxml(body)
     readers = {"bibtex": _bibtex, "ris": _ris, "csl-json": _csl_json, "csv": _csv}
-    return readers[format_name](text)
+    if format_name not in readers:
+        raise AssertionError(f"no independent reader for the format {format_name!r}: add one to {__file__}")
+    return readers[format_name](body.decode("utf-8"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from flask import Flask
 from sqlalchemy import inspect
 from sqlalchemy.orm import Mapper
 from flask.testing import FlaskClient
@@ -12,6 +13,8 @@ from werkzeug.http import parse_options_header
 
 from exports.registry import FORMATS
 from repository.models import Publication
+from repository.web.context import site
+from repository.web.exports import export_response
 from repository.services import exports as service
 from repository.services import records
 from tests import factories
@@ -106,6 +109,17 @@ def test_unknown_format_and_unknown_owner_are_404(client: FlaskClient, world: Wo
     assert client.get("/persons/424242/export/bibtex").status_code == 404
     assert client.get("/units/424242/export/bibtex").status_code == 404
     assert client.get("/institutions/nowhere/export/bibtex").status_code == 404
+
+
+def test_the_stream_session_closes_when_read_to_the_end_or_abandoned(app: Flask, world: World) -> None:
+    with app.test_request_context():
+        read = service.stream(service.institution_list("uu"), site())
+        response = export_response(read, "bibtex", "uu")
+        assert len(titles("bibtex", b"".join(response.response), many=True)) == 4
+        assert read.closed
+        abandoned = service.stream(service.institution_list("uu"), site())
+        export_response(abandoned, "ris", "uu").close()  # the client went away before the first byte
+        assert abandoned.closed
 
 
 def selectin_relationships(mapper: Mapper[Any], seen: set[Mapper[Any]] | None = None) -> int:
