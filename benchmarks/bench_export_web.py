@@ -1,7 +1,7 @@
 """List downloads through the web endpoint at scale: records per second and memory while streaming.
 
 Run: ``.venv/bin/python -m benchmarks.bench_export_web [--records 100000] [--formats csv bibtex mods]
-[--runs 1] [--database /tmp/hylla-bench-export.sqlite3]``.
+[--runs 1] [--database /tmp/hylla-bench-export-web.sqlite3]``.
 
 Loads ``--records`` demo records into a SQLite file (kept and reused while it holds as many),
 then downloads every institution's list (together all public records) through
@@ -100,7 +100,7 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--formats", nargs="+", default=["csv", "bibtex", "mods"])
     parser.add_argument("--runs", type=int, default=1)
-    parser.add_argument("--database", type=Path, default=Path(tempfile.gettempdir()) / "hylla-bench-export.sqlite3")
+    parser.add_argument("--database", type=Path, default=Path(tempfile.gettempdir()) / "hylla-bench-export-web.sqlite3")
     args = parser.parse_args()
 
     url = prepare(args.database, args.records)

@@ -9,6 +9,7 @@ reuse ``export_response`` (search results) and ``negotiated`` (the landing page)
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from werkzeug.http import parse_accept_header, parse_options_header
 
 from exports import citations
 from exports import readmodel as rm
+from exports.csljson import to_csl
 from exports.registry import FORMATS, Format, UnknownFormat, by_mime_type, get_format
 from repository.errors import Invalid
 from repository.models import User
@@ -311,8 +313,15 @@ def _negotiated_answer(pub: rm.Publication, accept: str) -> Response | None:
         if wanted.mime_type in NEGOTIATED_TYPES:
             fmt = by_mime_type(wanted.mime_type)
             if fmt is not None:
-                return Response(fmt.render(pub), content_type=content_type(fmt))
+                return Response(_negotiated_body(fmt, pub), content_type=content_type(fmt))
     return None
+
+
+def _negotiated_body(fmt: Format, pub: rm.Publication) -> bytes:
+    """The record in ``fmt``; CSL-JSON as one item, not a list, as doi.org answers (citeproc-js reads either)."""
+    if fmt.name == "csl-json":
+        return json.dumps(to_csl(pub), ensure_ascii=False).encode("utf-8")
+    return fmt.render(pub)
 
 
 def _bibliography_answer(pub: rm.Publication, params: dict[str, str]) -> Response:
