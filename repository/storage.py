@@ -21,6 +21,7 @@ from typing import BinaryIO
 
 CHUNK_SIZE = 1024 * 1024
 INCOMING_PREFIX = ".incoming-"
+BLOB_MODE = 0o440  # stored content never changes in place; readable by the server's group (e.g. a proxy)
 _HEX = frozenset("0123456789abcdef")
 
 
@@ -124,6 +125,7 @@ class IncomingBlob:
         if target.exists():
             self.path.unlink(missing_ok=True)
         else:
+            os.chmod(self.path, BLOB_MODE)
             os.replace(self.path, target)
             _fsync_directory(target.parent)
         self.installed = True

@@ -54,6 +54,7 @@ def test_streamed_hashes_match_hashlib_and_the_file_lands_at_its_address(tmp_pat
     path = store.path_for(blob.sha256)
     assert path == tmp_path / "store" / blob.sha256[:2] / blob.sha256[2:4] / blob.sha256
     assert path.read_bytes() == data
+    assert path.stat().st_mode & 0o777 == 0o440  # read-only: content never changes in place
     assert stored_paths(store.root) == [path]  # no temporary file left behind
 
 
