@@ -139,7 +139,7 @@ def parse_utc_datetime(name: str, text: str) -> tuple[dt.datetime, str]:
 
 def date_range(from_text: str | None, until_text: str | None) -> DateRange:
     """The datestamp bounds of ``from`` and ``until``; OAIError(badArgument) for bad or mismatched values."""
-    start = end = None
+    start = until = end = None
     granularities = set()
     if from_text is not None:
         start, granularity = parse_utc_datetime("from", from_text)
@@ -147,9 +147,12 @@ def date_range(from_text: str | None, until_text: str | None) -> DateRange:
     if until_text is not None:
         until, granularity = parse_utc_datetime("until", until_text)
         granularities.add(granularity)
-        end = until + (dt.timedelta(days=1) if granularity == "day" else dt.timedelta(seconds=1))
+        try:
+            end = until + (dt.timedelta(days=1) if granularity == "day" else dt.timedelta(seconds=1))
+        except OverflowError:  # until=9999-12-31: no datestamp can be later
+            end = None
     if len(granularities) > 1:
         raise oai_error(BAD_ARGUMENT, "from and until must have the same granularity (both days or both seconds).")
-    if start is not None and end is not None and start >= end:
+    if start is not None and until is not None and start > until:
         raise oai_error(BAD_ARGUMENT, f"from ({from_text}) is later than until ({until_text}).")
     return DateRange(start, end)

@@ -91,7 +91,7 @@ def _columns(dialect: str) -> Select[Any]:
 def _moment(value: dt.datetime, dialect: str) -> ColumnElement[Any]:
     """A whole-second bound: bare text on SQLite (below every stored form of that second), a timestamp elsewhere."""
     if dialect == "sqlite":
-        return literal(value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"), String())
+        return literal(value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "seconds"), String())
     return literal(value, UTCDateTime())
 
 

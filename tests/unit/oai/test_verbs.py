@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from flask.testing import FlaskClient
 from lxml import etree
+from sqlalchemy import update
+
+from repository.db import session
+from repository.models import Publication
 
 from tests.unit.oai.conftest import OAI, World, error_codes, identifiers, oai_get, parse, token_of
 
@@ -71,6 +75,20 @@ def test_unpublished_records_do_not_exist(client: FlaskClient, world: World) -> 
     for name in ("draft", "scheduled"):
         doc = oai_get(client, verb="GetRecord", identifier=world.oai(name), metadataPrefix="oai_dc")
         assert error_codes(doc) == ["idDoesNotExist"]
+    draft = world.ids["draft"]
+    for state in ("submitted", "returned", "withdrawn", "deleted"):  # never published: no tombstone either
+        session.execute(update(Publication).where(Publication.id == draft).values(state=state))
+        doc = oai_get(client, verb="GetRecord", identifier=world.oai("draft"), metadataPrefix="oai_dc")
+        assert error_codes(doc) == ["idDoesNotExist"], state
+        assert world.oai("draft") not in identifiers(oai_get(client, verb="ListIdentifiers", metadataPrefix="oai_dc"))
+
+
+def test_deleted_state_is_a_deleted_record_too(client: FlaskClient, world: World) -> None:
+    session.execute(update(Publication).where(Publication.id == world.ids["kth"]).values(state="deleted"))
+    doc = oai_get(client, verb="GetRecord", identifier=world.oai("kth"), metadataPrefix="swepub_mods")
+    header = doc.find(f"{OAI}GetRecord/{OAI}record/{OAI}header")
+    assert header.get("status") == "deleted"
+    assert doc.find(f"{OAI}GetRecord/{OAI}record/{OAI}metadata") is None
 
 
 def test_list_sets_names_every_set_with_parents(client: FlaskClient, world: World) -> None:
@@ -199,6 +217,7 @@ DATE_RANGES: list[tuple[dict[str, str], list[str] | None]] = [
     ({"from": "2020-03-02", "until": "2020-12-31"}, ["no_content", "greek"]),
     ({"from": "2021-01-01", "until": "2021-01-01"}, ["kth"]),
     ({"from": "2030-01-01"}, None),
+    ({"from": "0999-01-01", "until": "9999-12-31"}, ["article", "thesis", "student", "withdrawn", "no_content", "greek", "kth"]),
 ]
 
 
