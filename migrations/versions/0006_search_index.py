@@ -83,6 +83,12 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_search_queue_next_attempt_at'), ['next_attempt_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_search_queue_publication_id'), ['publication_id'], unique=False)
 
+    op.create_table('search_state',
+    sa.Column('id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('generation', sa.String(length=32), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_search_state'))
+    )
+    op.execute("INSERT INTO search_state (id, generation) VALUES (1, 'empty')")
     op.create_table('search_documents',
     sa.Column('publication_id', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('institution_code', sa.String(length=32), nullable=False),
@@ -152,4 +158,5 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_search_queue_next_attempt_at'))
 
     op.drop_table('search_queue')
+    op.drop_table('search_state')
     # ### end Alembic commands ###

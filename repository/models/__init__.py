@@ -24,6 +24,6 @@ __all__ = [
     "ApiToken", "PasswordResetToken", "LoginFailure", "OutboxMessage",
 ]
 
-from repository.models.search import SearchDocument, SearchQueueItem, SearchValue  # noqa: E402
+from repository.models.search import SearchDocument, SearchQueueItem, SearchState, SearchValue  # noqa: E402
 
-__all__ += ["SearchDocument", "SearchQueueItem", "SearchValue"]
+__all__ += ["SearchDocument", "SearchQueueItem", "SearchState", "SearchValue"]

@@ -64,6 +64,20 @@ class SearchValue(Base):
         ForeignKey("search_documents.publication_id", ondelete="CASCADE"), primary_key=True)
 
 
+class SearchState(Base):
+    """One row whose ``generation`` changes in every transaction that changes the index.
+
+    Processes that keep facet bitsets in memory compare it to know whether theirs are current;
+    a random token (not a counter) so that a rolled-back change can never be mistaken for a
+    committed one that happens to reach the same number.
+    """
+
+    __tablename__ = "search_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    generation: Mapped[str] = mapped_column(String(32))
+
+
 class SearchQueueItem(Base):
     """A record whose state the external search server has not yet been told about.
 
@@ -81,4 +95,4 @@ class SearchQueueItem(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
-__all__ = ["SearchDocument", "SearchValue", "SearchQueueItem"]
+__all__ = ["SearchDocument", "SearchValue", "SearchState", "SearchQueueItem"]

@@ -17,6 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from repository.models import SearchDocument, SearchValue
+from repository.search import facet_bits
 from repository.search.query import And, MatchAll, Node, Not, Or, Text, Value, YearRange
 from repository.search.service import (
     FACETS, SCALAR_FACETS, FacetCount, Plan, SearchResult, facet_order, finish, sort_value,
@@ -25,6 +26,7 @@ from repository.search.service import (
 DOCS = SearchDocument.__table__
 VALUES = SearchValue.__table__
 TOTAL = "_total"
+BITSET_FILTERS = (*SCALAR_FACETS, *facet_bits.MANY_VALUED, "oa")
 
 
 def is_text(node: Node) -> bool:
@@ -121,13 +123,72 @@ class EmbeddedBackend(ABC):
         source, clauses, score = self._source(plan)
         where = and_(*clauses)
         rows = self._page(plan, source, where, score)
-        if plan.facets:
-            facets = self._facets(plan, source, where)
-            total = facets.pop(TOTAL)[0].count if facets.get(TOTAL) else 0
-        else:
+        if not plan.facets:
             total = self.session.execute(select(func.count()).select_from(source).where(where)).scalar_one()
-            facets = {}
+            return finish(plan, total, rows, {})
+        bits = facet_bits.current(self.session)
+        hits = self._hit_bits(plan, bits, source, where) if bits is not None else None
+        if bits is not None and hits is not None:
+            counts = bits.counts(hits, plan.today)
+            return finish(plan, hits.bit_count(), rows,
+                          {name: facet_order(name, counts.get(name, {})) for name in FACETS})
+        facets = self._facets(plan, source, where)
+        total = facets.pop(TOTAL)[0].count if facets.get(TOTAL) else 0
         return finish(plan, total, rows, facets)
+
+    def _hit_bits(self, plan: Plan, bits: facet_bits.FacetBits, source: FromClause,
+                  where: ColumnElement[bool]) -> int | None:
+        """The hits as a bitset; None if the bitsets cannot say (the caller then counts in SQL).
+
+        Words come from the full-text index alone (FTS5's rowids, or the tsv column), and
+        visibility, facet filters, year ranges and subject codes are ANDed as bitsets, so no hit
+        is looked up row by row. Anything else (identifiers, ORCIDs, people) asks SQL for the ids.
+        """
+        items = plan.node.items if isinstance(plan.node, And) else (plan.node,)
+        words = [i for i in items if is_text(i)]
+        rest = [i for i in items if not is_text(i) and not isinstance(i, MatchAll)]
+        rest_bits = [self._node_bits(bits, i) for i in rest]
+        if not set(plan.filters) <= set(BITSET_FILTERS) or any(b is None for b in rest_bits):
+            ids = self.session.execute(select(DOCS.c.publication_id).select_from(source).where(where)).scalars()
+            return bits.hits(ids.all())
+        hits = bits.visible(plan.now)
+        if words:
+            ids = self.text_ids(And(tuple(words)) if len(words) > 1 else words[0])
+            found = bits.hits(ids) if ids is not None else None
+            if found is None:
+                return None
+            hits &= found
+        for node_bits in rest_bits:
+            hits &= node_bits  # type: ignore[operator]
+        for name, values in plan.filters.items():
+            if name == "oa":
+                is_open = bits.open_on(plan.today)
+                hits &= is_open if values == ("true",) else ~is_open if values == ("false",) else -1
+            elif name in SCALAR_FACETS:  # one value each: the chosen values are alternatives
+                either = 0
+                for value in values:
+                    either |= bits.keys[name].get(value, 0)
+                hits &= either
+            else:
+                for value in values:
+                    hits &= bits.keys[name].get(value, 0)
+        return hits
+
+    @staticmethod
+    def _node_bits(bits: facet_bits.FacetBits, node: Node) -> int | None:
+        if isinstance(node, YearRange):
+            either = 0
+            for year, members in bits.keys["year"].items():
+                if (node.low is None or int(year) >= node.low) and (node.high is None or int(year) <= node.high):
+                    either |= members
+            return either
+        if isinstance(node, Value) and node.facet == "subject":
+            return bits.keys["subject"].get(node.value, 0)
+        return None
+
+    def text_ids(self, node: Node) -> list[int] | None:
+        """The ids of every document whose words match a text subtree; None if not answerable alone."""
+        return list(self.session.execute(select(DOCS.c.publication_id).where(self.text_match(node))).scalars().all())
 
     def _page(self, plan: Plan, source: FromClause, where: ColumnElement[bool],
               score: ColumnElement[Any] | None) -> list[tuple[int, Any]]:
@@ -163,7 +224,9 @@ class EmbeddedBackend(ABC):
         nothing = [cast(literal(None), String)] * (len(columns) - 2)
         keys = (select(literal("value"), VALUES.c.facet, VALUES.c.value, *nothing, func.count())
                 .select_from(hits.join(VALUES, VALUES.c.publication_id == hits.c.publication_id))
-                .where(VALUES.c.facet.in_(["unit", "subject", "language"]))
+                # "facet || ''" keeps the planner from walking every key of these facets in the
+                # index and probing the hits for each: the hits lead, each finding its own keys.
+                .where((VALUES.c.facet + "").in_(["unit", "subject", "language"]))
                 .group_by(VALUES.c.facet, VALUES.c.value))
         counts: dict[str, dict[str, int]] = {name: {} for name in (*FACETS, TOTAL)}
         total = 0

@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from repository.models import (
     Abstract, Contributor, ContributorAffiliation, Funding, Keyword, Link, Note, OrgUnit, Person, PersonNameForm,
     Publication, PublicationIdentifier, PublicationLanguage, PublicationSubject, PublicationTitle, Relation,
-    SearchDocument, SearchQueueItem, SearchValue, SeriesMembership, StoredFile, ThesisDetails, utcnow,
+    SearchDocument, SearchQueueItem, SearchState, SearchValue, SeriesMembership, StoredFile, ThesisDetails, utcnow,
 )
 from repository.search.documents import Document, build_documents, build_range
 
@@ -41,6 +42,9 @@ def write_documents(conn: Connection, docs: list[Document], gone: Iterable[int])
     PostgreSQL trigger computes ``tsv`` on insert.
     """
     ids = [d.publication_id for d in docs] + list(gone)
+    if not ids:
+        return
+    _new_generation(conn)
     for start in range(0, len(ids), BATCH):
         chunk = ids[start:start + BATCH]
         conn.execute(delete(SearchValue).where(SearchValue.publication_id.in_(chunk)))
@@ -52,6 +56,14 @@ def write_documents(conn: Connection, docs: list[Document], gone: Iterable[int])
     values = [row for d in docs for row in d.value_rows()]
     if values:
         _insert_many(conn, SearchValue.__table__.name, values)
+
+
+def _new_generation(conn: Connection) -> None:
+    """Tell every process's facet bitsets that the index changed (in this same transaction)."""
+    token = uuid.uuid4().hex
+    changed = conn.execute(update(SearchState).where(SearchState.id == 1).values(generation=token)).rowcount
+    if not changed:
+        conn.execute(insert(SearchState).values(id=1, generation=token))
 
 
 def _insert_many(conn: Connection, table: str, rows: list[dict[str, Any]]) -> None:
@@ -105,8 +117,10 @@ def index_all(conn: Connection, *, batch_size: int = 2000, start_id: int | None 
         indexed += len(docs)
         if progress:
             progress(len(chunk))
-    if start_id is None:  # documents of records that no longer exist at all
-        conn.execute(delete(SearchDocument).where(SearchDocument.publication_id.not_in(select(Publication.id))))
+    if conn.dialect.name == "sqlite" and ids:
+        # Batches leave FTS5 with many small segments that every query must merge; one merge now
+        # makes the words of a big index as quick to read as those of a small one.
+        conn.exec_driver_sql("INSERT INTO search_fts(search_fts) VALUES('optimize')")
         conn.commit()
     return indexed
 

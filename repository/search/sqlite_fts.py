@@ -63,6 +63,12 @@ class SqliteFtsBackend(EmbeddedBackend):
         assert isinstance(node, Or)
         return or_(*(self.text_match(i) for i in node.items))
 
+    def text_ids(self, node: Node) -> list[int] | None:
+        expr = fts_expression(node)
+        if expr is None:
+            return None
+        return list(self.session.execute(select(FTS.c.rowid).where(_match(expr))).scalars().all())
+
     def ranked_source(self, node: Node) -> tuple[FromClause, ColumnElement[bool], ColumnElement[Any]] | None:
         expr = fts_expression(node)
         if expr is None:

@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from repository import search
+from repository import migrate, search
+from repository.db import EXTENSION as DB_EXTENSION
 from repository.db import session
+from repository.demo import load_demo
 from repository.models import PersonNameForm, SearchDocument, SearchValue, StoredFile
+from repository.search.indexer import index_all
 from repository.search.service import plan
 from repository.services import records
 from tests import factories
+from tests.conftest import backends
+from tests.unit.search.conftest import make_search_app
 
 
 @pytest.fixture
@@ -101,3 +108,42 @@ def test_a_scheduled_thesis_is_indexed_but_hidden_until_its_day(world: dict[str,
     records.publish_now(world["editor"], pub.id, urn_prefix="urn:nbn:se", public_from=day)
     assert found("proteinveckning") == []
     assert found("proteinveckning", now=day + dt.timedelta(minutes=1)) == [pub.id]
+
+
+@pytest.mark.parametrize("fresh_database_url", backends(), indirect=True)
+def test_a_full_reindex_while_searches_run_answers_every_search(fresh_database_url: str, tmp_path: Path) -> None:
+    """Each batch replaces its documents in one transaction, so readers always see every record once."""
+    migrate.upgrade(fresh_database_url)
+    app = make_search_app(fresh_database_url, tmp_path)
+    engine = app.extensions[DB_EXTENSION].engine
+    with engine.connect() as conn:
+        load_demo(conn, 120)
+    with app.app_context():
+        expected = search.run(session, plan("", {})).total
+        expected_words = search.run(session, plan("health OR welfare", {})).total
+    failures: list[BaseException] = []
+    answers: list[tuple[int, int]] = []
+    stop = threading.Event()
+
+    def searching() -> None:
+        with app.app_context():
+            while not stop.is_set():
+                try:
+                    answers.append((search.run(session, plan("", {})).total,
+                                    search.run(session, plan("health OR welfare", {})).total))
+                    session.rollback()
+                except BaseException as exc:  # every failure is the test's finding
+                    failures.append(exc)
+
+    reader = threading.Thread(target=searching)
+    reader.start()
+    try:
+        with engine.connect() as conn:
+            for _ in range(3):
+                index_all(conn, batch_size=25)
+    finally:
+        stop.set()
+        reader.join()
+        engine.dispose()
+    assert not failures
+    assert answers and set(answers) == {(expected, expected_words)}
