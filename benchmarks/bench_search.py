@@ -17,6 +17,7 @@ stand-in: its figures say little about a real cluster).
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import time
@@ -168,6 +169,8 @@ def main() -> None:
         print(f"{name}: median {s['median']:.1f} ms, p95 {s['p95']:.1f} ms over {sum(map(len, times.values()))} searches")
     for note in notes:
         print(note)
+    print("load average (1, 5, 15 min) at the end: " + ", ".join(f"{x:.1f}" for x in os.getloadavg())
+          + f" on {os.cpu_count()} cores: other work on the machine slows every figure above")
 
 
 def _opensearch(sql_url: str, args: argparse.Namespace, tmp: str) -> tuple[dict[str, list[float]], str]:

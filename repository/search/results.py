@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from markupsafe import Markup
-from sqlalchemy import and_, select
+from sqlalchemy import select
 
 from exports import readmodel as rm
 from exports import vocabularies
 from repository import search
 from repository.db import session
-from repository.models import Institution, OrgUnit, Publication
+from repository.models import Institution, OrgUnit, Person, Publication
 from repository.permissions import public_filter
 from repository.search.highlight import Highlighter
 from repository.search.query import is_identifier_lookup, positive_text
@@ -174,3 +174,12 @@ def export_records(q: str, filters: Mapping[str, list[str]], site: Site) -> Iter
             yield to_read_model(pub, site)
 
     return records()
+
+
+PERSONS_PER_LETTER = 500
+
+
+def persons_by_initial(letter: str) -> list[Person]:
+    """People whose family name begins with ``letter``, for the browse-by-person page."""
+    return list(session.scalars(select(Person).where(Person.family_name.startswith(letter))
+                                .order_by(Person.family_name, Person.given_name, Person.id).limit(PERSONS_PER_LETTER)))

@@ -14,16 +14,14 @@ from urllib.parse import urlencode
 from flask import (
     Blueprint, Flask, Response, current_app, jsonify, redirect, render_template, request, stream_with_context, url_for,
 )
-from sqlalchemy import select
 
 from exports import vocabularies
 from exports.registry import FORMATS, UnknownFormat, get_format
-from repository.db import session
 from repository.errors import NotFound
-from repository.models import Person
 from repository.search import atom, results
 from repository.search.query import QueryError
 from repository.search.service import FACETS, SORTS
+from repository.services.readmodel import today_utc
 from repository.web.context import CONTENT_LABELS, LEVEL_LABELS, TYPE_LABELS, site
 
 bp = Blueprint("search", __name__)
@@ -164,15 +162,9 @@ def _item(hit: results.Hit) -> dict[str, Any]:
     return {
         "id": int(pub.id), "url": pub.url, "title": pub.title.full(), "type": pub.publication_type,
         "year": pub.year, "authors": [c.display_name() for c in pub.authors], "doi": pub.doi,
-        "languages": list(pub.languages), "open_access": pub.is_open_access_on(_today()),
+        "languages": list(pub.languages), "open_access": pub.is_open_access_on(today_utc()),
         "highlight": {"title": str(hit.title), **({"abstract": str(hit.snippet)} if hit.snippet else {})},
     }
-
-
-def _today():  # type: ignore[no-untyped-def]
-    from repository.services.readmodel import today_utc
-
-    return today_utc()
 
 
 # --- browse -----------------------------------------------------------------------------------------
@@ -205,8 +197,7 @@ def browse(kind: str):  # type: ignore[no-untyped-def]
 
 def browse_persons() -> str:
     letter = request.args.get("letter", "A")[:1].upper() or "A"
-    persons = list(session.scalars(select(Person).where(Person.family_name.startswith(letter))
-                                   .order_by(Person.family_name, Person.given_name, Person.id).limit(500)))
+    persons = results.persons_by_initial(letter)
     letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZÅÄÖ"
     return render_template("search/browse_persons.html", persons=persons, letter=letter, letters=letters)
 
