@@ -229,7 +229,8 @@ def test_a_client_that_disconnects_mid_upload_leaves_nothing(
         raw.sendall(request + body[:len(body) // 2])
         time.sleep(0.2)  # let the server write the first half into the store
         raw.shutdown(socket.SHUT_WR)
-        raw.recv(65536)
+        answer = raw.recv(65536)
+    assert answer.split(b"\r\n")[0].split()[1] == b"400", answer[:200]  # the server saw the cut and said so
     deadline = time.monotonic() + 5
     while stored_paths(store.root) and time.monotonic() < deadline:
         time.sleep(0.05)
