@@ -52,7 +52,8 @@ class Document:
     abstract_text: str
     other_text: str
     values: dict[str, list[str]] = field(default_factory=dict)  # facet -> exact keys
-    contributors: list[dict[str, Any]] = field(default_factory=list)  # "roles" as JSON text
+    # (name, ORCID, person id, roles as JSON text) of each author-side contributor
+    contributors: list[tuple[str, str | None, int | None, str | None]] = field(default_factory=list)
 
     def row(self, now: dt.datetime) -> dict[str, Any]:
         """The columns of ``search_documents``."""
@@ -108,7 +109,7 @@ def _cached_identifier_key(scheme: str, value: str) -> str:
 def _grouped(conn: Connection, stmt: Any) -> dict[int, list[Any]]:
     """Rows by their first column (the publication id)."""
     out: dict[int, list[Any]] = defaultdict(list)
-    for row in conn.execute(stmt):
+    for row in conn.execute(stmt).all():
         out[row[0]].append(row)
     return out
 
@@ -180,8 +181,8 @@ def _document(p: Any, titles: list[Any], abstracts: list[Any], keywords: list[An
               name_forms: list[Any], series: list[Any], files: list[Any], thesis: Any) -> Document:
     main = next((t for t in titles if t.kind == "main"), titles[0] if titles else None)
     main_title = _full_title(main.title, main.subtitle) if main else ""
-    names = [_name(c) for c in contributors] + [" ".join(x for x in (n.given_name, n.family_name) if x)
-                                                for n in name_forms]
+    contributor_names = [_name(c.corporate_name, c.given_name, c.family_name) for c in contributors]
+    names = contributor_names + [_name(None, n.given_name, n.family_name) for n in name_forms]
     subject_words: list[str] = [k.term for k in keywords]
     for s in subjects:
         subject_words.extend(_subject_words(s.code))
@@ -208,8 +209,8 @@ def _document(p: Any, titles: list[Any], abstracts: list[Any], keywords: list[An
         other_text="\n".join(x for x in [p.host_title, p.conference_name, p.publisher,
                                          thesis.programme if thesis else None] + [s.title for s in series] if x),
         values={k: v for k, v in values.items() if v},
-        contributors=[{"name": _name(c), "orcid": c.orcid, "person_id": c.person_id, "roles": c.roles}
-                      for c in contributors if c.scope == "work"],
+        contributors=[(name, c.orcid, c.person_id, c.roles)
+                      for name, c in zip(contributor_names, contributors) if c.scope == "work"],
     )
 
 
@@ -217,8 +218,12 @@ def _full_title(title: str, subtitle: str | None) -> str:
     return f"{title}: {subtitle}" if subtitle else title
 
 
-def _name(c: Any) -> str:
-    return c.corporate_name or " ".join(x for x in (c.given_name, c.family_name) if x)
+def _name(corporate: str | None, given: str | None, family: str | None) -> str:
+    if corporate:
+        return corporate
+    if given and family:
+        return f"{given} {family}"
+    return given or family or ""
 
 
 def roles(raw: str | None) -> list[str]:

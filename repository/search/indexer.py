@@ -35,27 +35,59 @@ _PARTS = (PublicationTitle, Abstract, Keyword, PublicationSubject, PublicationLa
           Contributor, SeriesMembership, Funding, Note, Link, Relation, StoredFile, ThesisDetails)
 
 
-def write_documents(conn: Connection, docs: list[Document], gone: Iterable[int]) -> None:
-    """Replace the embedded index rows of ``docs`` and remove those of ``gone``.
+def write_documents(conn: Connection, docs: list[Document], gone: Iterable[int]) -> int:
+    """Replace the embedded index rows of ``docs`` that changed, remove those of ``gone``.
 
-    Deleting the document row fires the FTS5 trigger (SQLite) that removes its words; the
-    PostgreSQL trigger computes ``tsv`` on insert.
+    Documents equal to what the index holds are left alone: a full rebuild then costs a read
+    per record instead of FTS5 removing and re-adding every word, and the bitsets of other
+    processes stay valid. Deleting a document row fires the FTS5 trigger (SQLite) that removes
+    its words; the PostgreSQL trigger computes ``tsv`` on insert. Returns how many rows changed.
     """
-    ids = [d.publication_id for d in docs] + list(gone)
-    if not ids:
-        return
-    _new_generation(conn)
+    changed = _changed(conn, docs)
+    ids = [d.publication_id for d in changed] + list(gone)
+    removed = 0
     for start in range(0, len(ids), BATCH):
         chunk = ids[start:start + BATCH]
         conn.execute(delete(SearchValue).where(SearchValue.publication_id.in_(chunk)))
-        conn.execute(delete(SearchDocument).where(SearchDocument.publication_id.in_(chunk)))
+        removed += conn.execute(delete(SearchDocument).where(SearchDocument.publication_id.in_(chunk))).rowcount
+    if changed:
+        now = utcnow()
+        _insert_many(conn, SearchDocument.__table__.name, [d.row(now) for d in changed])
+        values = [row for d in changed for row in d.value_rows()]
+        if values:
+            _insert_many(conn, SearchValue.__table__.name, values)
+    if changed or removed:
+        _new_generation(conn)
+    return len(changed) + removed
+
+
+_COMPARED = [c for c in SearchDocument.__table__.c if c.name != "indexed_at"]
+
+
+def _changed(conn: Connection, docs: list[Document]) -> list[Document]:
+    """The documents that differ from their indexed rows (or have none)."""
     if not docs:
-        return
-    now = utcnow()
-    _insert_many(conn, SearchDocument.__table__.name, [d.row(now) for d in docs])
-    values = [row for d in docs for row in d.value_rows()]
-    if values:
-        _insert_many(conn, SearchValue.__table__.name, values)
+        return []
+    ids = [d.publication_id for d in docs]
+    held: dict[int, tuple[Any, ...]] = {}
+    keys: dict[int, set[tuple[str, str]]] = {}
+    for start in range(0, len(ids), BATCH):
+        chunk = ids[start:start + BATCH]
+        for row in conn.execute(select(*_COMPARED).where(SearchDocument.publication_id.in_(chunk))):
+            held[row[0]] = tuple(row)
+        for pid, facet, value in conn.execute(select(SearchValue.publication_id, SearchValue.facet, SearchValue.value)
+                                              .where(SearchValue.publication_id.in_(chunk))):
+            keys.setdefault(pid, set()).add((facet, value))
+    if not held:
+        return docs
+    names = [c.name for c in _COMPARED]
+    out = []
+    for doc in docs:
+        row = doc.row(utcnow())
+        if held.get(doc.publication_id) != tuple(row[n] for n in names) or \
+                keys.get(doc.publication_id, set()) != {(f, v) for f, vs in doc.values.items() for v in vs}:
+            out.append(doc)
+    return out
 
 
 def _new_generation(conn: Connection) -> None:

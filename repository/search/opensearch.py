@@ -101,7 +101,8 @@ def source(doc: Document) -> dict[str, Any]:
         "unit": doc.values.get("unit", []), "subject": doc.values.get("subject", []),
         "language": doc.values.get("language", []), "person": doc.values.get("person", []),
         "orcid": doc.values.get("orcid", []), "identifier": doc.values.get("id", []),
-        "contributors": [{**c, "roles": roles(c["roles"])} for c in doc.contributors],
+        "contributors": [{"name": name, "orcid": orcid, "person_id": person_id, "roles": roles(raw)}
+                         for name, orcid, person_id, raw in doc.contributors],
     }
 
 

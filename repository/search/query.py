@@ -78,6 +78,8 @@ Node = Text | Value | YearRange | And | Or | Not | MatchAll
 
 def fold(text: str) -> str:
     """Lower case without diacritics: how every backend compares words (å, ä -> a; ö -> o)."""
+    if text.isascii():
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 

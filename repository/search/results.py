@@ -183,3 +183,9 @@ def persons_by_initial(letter: str) -> list[Person]:
     """People whose family name begins with ``letter``, for the browse-by-person page."""
     return list(session.scalars(select(Person).where(Person.family_name.startswith(letter))
                                 .order_by(Person.family_name, Person.given_name, Person.id).limit(PERSONS_PER_LETTER)))
+
+
+def person_name(person_id: str) -> str:
+    """The name of a person chosen as a filter (their id when there is no such person)."""
+    person = session.get(Person, int(person_id)) if person_id.isdigit() else None
+    return person.display_name() if person is not None else person_id

@@ -17,6 +17,7 @@ from flask import (
 
 from exports import vocabularies
 from exports.registry import FORMATS, UnknownFormat, get_format
+from repository import PROJECT_ROOT
 from repository.errors import NotFound
 from repository.search import atom, results
 from repository.search.query import QueryError
@@ -24,7 +25,8 @@ from repository.search.service import FACETS, SORTS
 from repository.services.readmodel import today_utc
 from repository.web.context import CONTENT_LABELS, LEVEL_LABELS, TYPE_LABELS, site
 
-bp = Blueprint("search", __name__)
+bp = Blueprint("search", __name__, static_folder=str(PROJECT_ROOT / "templates" / "search" / "static"),
+               static_url_path="/static/search")
 
 PAGE_SIZE = 20
 FEED_SIZE = 50
@@ -78,6 +80,16 @@ def toggle_url(facet: str, value: str) -> str:
             kept = [v for v in kept if not v.startswith(value)]
         return search_url(**{facet: kept or None})
     return search_url(**{facet: chosen + [value]})
+
+
+def chosen_label(page: results.Page, facet: str, value: str) -> str:
+    """How a chosen filter reads in its "remove" link: the facet's label for the value."""
+    for entry in page.facets.get(facet, []):
+        if entry.value == value:
+            return entry.label
+    if facet == "person":
+        return results.person_name(value)
+    return value
 
 
 def _problem(status: int, title: str, detail: str) -> Response:
@@ -211,7 +223,7 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _search_helpers() -> dict[str, object]:
-        return {"search_url": search_url, "toggle_url": toggle_url, "facet_titles": FACET_TITLES,
+        return {"search_url": search_url, "toggle_url": toggle_url, "chosen_label": chosen_label, "facet_titles": FACET_TITLES,
                 "sort_labels": SORT_LABELS, "sorts": SORTS, "facet_names": FACETS, "export_formats": FORMATS,
                 "subject_label": lambda code: vocabularies.subject_labels(code)[0] or code}
 
