@@ -15,6 +15,7 @@ import datetime as dt
 import email.utils
 import http.client
 import logging
+import re
 import socket
 import threading
 import time
@@ -198,13 +199,20 @@ class Page:
     notes: tuple[str, ...] = field(default=())  # envelope oddities we read past, for the run log
 
 
+_DATESTAMP = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2}):(\d{2})Z)?", re.ASCII)
+
+
 def parse_datestamp(text: str) -> dt.datetime:
-    """An OAI-PMH datestamp (``YYYY-MM-DD`` or ``YYYY-MM-DDThh:mm:ssZ``) as an aware UTC datetime."""
-    value = text.strip()
+    """An OAI-PMH datestamp (``YYYY-MM-DD`` or ``YYYY-MM-DDThh:mm:ssZ``) as an aware UTC datetime.
+
+    A pattern and the datetime constructor rather than ``strptime``: every harvested header has
+    one, and ``strptime`` costs as much as reading a small record's title.
+    """
+    found = _DATESTAMP.fullmatch(text.strip())
     try:
-        if len(value) == 10:
-            return dt.datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=dt.UTC)
-        return dt.datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
+        if found is None:
+            raise ValueError
+        return dt.datetime(*(int(part) for part in found.groups() if part is not None), tzinfo=dt.UTC)
     except ValueError:
         raise ValueError(f"{text!r} is not an OAI-PMH datestamp (YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ)") from None
 
@@ -458,11 +466,13 @@ def _header(el: etree._Element | None) -> Header:
     return Header(identifier, datestamp, el.get("status") == "deleted", specs)
 
 
-def record_from_element(el: etree._Element) -> OAIRecord:
-    """An OAI ``<record>`` element as an OAIRecord (also used to rebuild one from its XML in a worker)."""
-    header = _header(el.find(f"{_OAI}header"))
+def record_from_element(el: etree._Element, raw_xml: str | None = None) -> OAIRecord:
+    """An OAI ``<record>`` element as an OAIRecord; a worker that rebuilt ``el`` from its XML passes that XML along."""
+    header = _header(next(el.iterchildren(f"{_OAI}header"), None))
     metadata = None
-    container = el.find(f"{_OAI}metadata")
+    container = next(el.iterchildren(f"{_OAI}metadata"), None)
     if container is not None:
         metadata = next(container.iterchildren(etree.Element), None)
-    return OAIRecord(header, metadata, etree.tostring(el, encoding="unicode", with_tail=False))
+    if raw_xml is None:
+        raw_xml = etree.tostring(el, encoding="unicode", with_tail=False)
+    return OAIRecord(header, metadata, raw_xml)

@@ -9,6 +9,7 @@ with its reason; the rest of the page goes on.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import logging
@@ -124,7 +125,9 @@ class Judges:
         size = -(-len(items) // self.workers)
         batches = [[(rec.raw_xml, digest) for rec, digest in items[i:i + size]] for i in range(0, len(items), size)]
         results = self.pool.map(_judge_in_worker, [self.recipe] * len(batches), batches)
-        return [version for batch in results for version in batch]
+        # Workers send versions back without the XML they were given: it is here already.
+        return [dataclasses.replace(version, raw_xml=rec.raw_xml)
+                for version, (rec, _) in zip((v for batch in results for v in batch), items, strict=True)]
 
     def close(self) -> None:
         if self.pool is not None:
@@ -144,8 +147,11 @@ def _worker_tools(recipe: Recipe) -> tuple[etree.XSLT | None, ParseFunction]:
 
 def _judge_in_worker(recipe: Recipe, batch: list[tuple[str, str]]) -> list[RecordVersion]:
     transform, parse = _worker_tools(recipe)
-    return [judge(record_from_element(safexml.parse_bytes(raw.encode())), digest, recipe, transform, parse)
-            for raw, digest in batch]
+    versions = []
+    for raw, digest in batch:
+        version = judge(record_from_element(safexml.parse_bytes(raw.encode()), raw), digest, recipe, transform, parse)
+        versions.append(dataclasses.replace(version, raw_xml=None))  # the caller has it: not pickled back
+    return versions
 
 
 # -- the parser and its schemas ---------------------------------------------------------------------

@@ -23,7 +23,7 @@ from exports.readmodel import (
     Series, Subject, ThesisInfo, Title,
 )
 from exports.vocabularies import OUTPUT_TYPE_BASE_URI, map_subject_code, subject_labels, svep_type_of
-from harvest.parse_mods_names import M, XLINK_HREF, attr, child, children, lang_of, read_names, roles_of
+from harvest.parse_mods_names import XLINK_HREF, Kids, attr, child, children, lang_of, read_names, roles_of
 from harvest.parse_values import find_date, free_text, identifier_value, language_code, parse_datetime, plain_text
 
 _SSIF_AUTHORITIES = frozenset({"uka.se", "hsv", "ssif"})
@@ -75,6 +75,8 @@ class ModsReader:
         self.mods = mods
         self.oai_identifier = oai_identifier
         self.problems: list[Problem] = []
+        top = Kids(mods)  # the reader asks for some thirty kinds of top-level element
+        self._all, self._one = top.all, top.first
 
     def _problem(self, code: str, severity: str, path: str, message: str, name: str = "") -> None:
         self.problems.append(Problem(code, severity, path, message, name))
@@ -85,7 +87,7 @@ class ModsReader:
         svep: list[str] = []
         output: str | None = None
         content: str | None = None
-        for genre in children(self.mods, "genre"):
+        for genre in self._all("genre"):
             authority, kind, value = attr(genre, "authority"), attr(genre, "type"), plain_text(genre)
             if authority == "kb.se" and kind == "outputType":
                 # The code as text, or only its URI (some feeds write the URI as the text, too).
@@ -105,7 +107,7 @@ class ModsReader:
 
     def _titles(self) -> tuple[Title, ...]:
         titles: list[Title] = []
-        for info in children(self.mods, "titleInfo"):
+        for info in self._all("titleInfo"):
             main = free_text(child(info, "m:title"))
             non_sort = free_text(child(info, "m:nonSort"))
             if non_sort:
@@ -130,7 +132,7 @@ class ModsReader:
     def _subjects(self) -> tuple[tuple[Subject, ...], tuple[Keyword, ...]]:
         codes: dict[str, Subject] = {}
         keywords: list[Keyword] = []
-        for subject in children(self.mods, "subject"):
+        for subject in self._all("subject"):
             authority = attr(subject, "authority")
             code = attr(subject, XLINK_HREF) or attr(subject, "href") or attr(subject, "valueURI")
             if authority.lower() in _SSIF_AUTHORITIES and code:
@@ -141,7 +143,7 @@ class ModsReader:
                     term = free_text(topic)
                     if term:
                         keywords.append(Keyword(term, lang_of(subject), authority or None))
-        for classification in children(self.mods, "classification"):
+        for classification in self._all("classification"):
             code = plain_text(classification) or attr(classification, XLINK_HREF)
             if attr(classification, "authority").lower() == "ssif" and code:
                 found = self._subject_code(code.rsplit("/", 1)[-1])
@@ -150,7 +152,7 @@ class ModsReader:
 
     def _languages(self) -> tuple[str, ...]:
         found = []
-        for language in children(self.mods, "language"):
+        for language in self._all("language"):
             if language.get("objectPart"):
                 continue  # e.g. the language of a thesis defence, not of the work
             for term in children(language, "languageTerm"):
@@ -160,7 +162,7 @@ class ModsReader:
 
     def _notes(self) -> _Notes:
         notes = _Notes()
-        for note in children(self.mods, "note"):
+        for note in self._all("note"):
             kind, text = attr(note, "type"), free_text(note, paragraphs=True)
             if not text:
                 continue
@@ -190,7 +192,7 @@ class ModsReader:
     # --- origin, identifiers, related items -----------------------------------------------------
 
     def _publication_events(self) -> Iterator[etree._Element]:
-        for origin in children(self.mods, "originInfo"):
+        for origin in self._all("originInfo"):
             if attr(origin, "eventType") in ("", "publication"):
                 yield origin
 
@@ -200,14 +202,14 @@ class ModsReader:
             issued_text = plain_text(child(origin, "m:dateIssued"))
             if issued_text and found.issued is None:
                 found.issued = self._issued(issued_text)
-            agents = [plain_text(child(a, "m:namePart")) for a in children(origin, "agent")
-                      if "pbl" in roles_of(a) or not a.findall(f"{M}role")]
+            agents = [plain_text(agent.first("namePart")) for agent in map(Kids, children(origin, "agent"))
+                      if "pbl" in roles_of(agent) or not agent.all("role")]
             publisher = plain_text(child(origin, "m:publisher")) or next((a for a in agents if a), "")
             place = next((plain_text(p) for p in children(origin, "place") if plain_text(p)), "")
             found.publisher = found.publisher or publisher or None
             found.place = found.place or place or None
             found.edition = found.edition or plain_text(child(origin, "m:edition")) or None
-        for other in self.mods.findall(f"{M}originInfo/{M}dateOther"):
+        for other in (d for o in self._all("originInfo") for d in children(o, "dateOther")):
             when = parse_datetime(plain_text(other))
             if attr(other, "type") == "defence":
                 found.defence = found.defence or when
@@ -226,11 +228,11 @@ class ModsReader:
         return found
 
     @staticmethod
-    def _identifiers(parent: etree._Element) -> tuple[list[Identifier], dict[str, str]]:
+    def _identifiers(elements: list[etree._Element]) -> tuple[list[Identifier], dict[str, str]]:
         """Identifiers SwePub reads, plus the odd ones (article numbers, issue numbers) by type."""
         found: list[Identifier] = []
         other: dict[str, str] = {}
-        for ident in children(parent, "identifier"):
+        for ident in elements:
             raw, kind = plain_text(ident), attr(ident, "type").lower()
             kind = _IDENTIFIER_ALIASES.get(kind, kind)
             label = attr(ident, "displayLabel").lower()
@@ -246,10 +248,10 @@ class ModsReader:
         return found, other
 
     def _host(self, item: etree._Element, pub_type: str) -> HostItem | None:
-        idents, other = self._identifiers(item)
+        idents, other = self._identifiers(children(item, "identifier"))
         title = free_text(child(item, "m:titleInfo/m:title"))
         details = {attr(d, "type").lower(): plain_text(child(d, "m:number")) or plain_text(child(d, "m:caption"))
-                   for d in item.findall(f"{M}part/{M}detail")}
+                   for part in children(item, "part") for d in children(part, "detail")}
         extent = child(item, "m:part/m:extent")
         start, end = plain_text(child(extent, "m:start")) if extent is not None else "", ""
         if extent is not None:
@@ -261,7 +263,7 @@ class ModsReader:
             start, _, end = (s.strip() for s in start.partition("-"))
         if not (title or idents or any(details.values()) or start):
             return None
-        editors = tuple(c for c in read_names(item).contributors if "edt" in c.roles)
+        editors = tuple(c for c in read_names(children(item, "name")).contributors if "edt" in c.roles)
         issns = [i.value for i in idents if i.scheme == "issn"]
         eissns = [i.value for i in idents if i.scheme == "eissn"] + issns[1:]
         isbns = tuple(i.value for i in idents if i.scheme == "isbn")
@@ -280,7 +282,7 @@ class ModsReader:
         title = free_text(child(item, "m:titleInfo/m:title"))
         if not title:
             return None
-        idents, other = self._identifiers(item)
+        idents, other = self._identifiers(children(item, "identifier"))
         issns = [i.value for i in idents if i.scheme == "issn"]
         eissns = [i.value for i in idents if i.scheme == "eissn"]
         number = other.get("issue number") or plain_text(child(item, "m:part/m:detail/m:number")) or None
@@ -288,7 +290,7 @@ class ModsReader:
 
     def _related(self, pub_type: str) -> _Related:
         found = _Related()
-        for item in children(self.mods, "relatedItem"):
+        for item in self._all("relatedItem"):
             kind = attr(item, "type") or "related"
             genres = {plain_text(g).lower() for g in children(item, "genre")}
             if kind == "host" and not genres & _NON_HOST_GENRES:
@@ -302,12 +304,12 @@ class ModsReader:
                 # exempts them), so they are kept as related records named by their genre.
                 relation = next(iter(sorted(genres & _NON_HOST_GENRES)), kind) if kind == "host" else kind
                 found.others.append(RelatedRecord(relation, title, url=attr(item, XLINK_HREF) or None,
-                                                  identifiers=tuple(self._identifiers(item)[0])))
+                                                  identifiers=tuple(self._identifiers(children(item, "identifier"))[0])))
         return found
 
     def _access(self) -> tuple[str | None, list[LangText]]:
         licence, notes = None, []
-        for condition in children(self.mods, "accessCondition"):
+        for condition in self._all("accessCondition"):
             kind, text, href = attr(condition, "type"), plain_text(condition), attr(condition, XLINK_HREF)
             if kind == "use and reproduction" and (href or text.startswith("http")):
                 licence = licence or href or text
@@ -319,7 +321,7 @@ class ModsReader:
     # --- the record ------------------------------------------------------------------------------
 
     def _record_info(self) -> tuple[str | None, dt.datetime | None, dt.datetime | None]:
-        info = child(self.mods, "m:recordInfo")
+        info = self._one("recordInfo")
         if info is None:
             return None, None, None
         return (plain_text(child(info, "m:recordContentSource")) or None,
@@ -328,10 +330,10 @@ class ModsReader:
 
     def read(self, *, datestamp: dt.datetime | None) -> Publication:
         pub_type, output_type, content_type = self._types()
-        names = read_names(self.mods)
+        names = read_names(self._all("name"))
         subjects, keywords = self._subjects()
         notes, origin = self._notes(), self._origin()
-        identifiers, other_ids = self._identifiers(self.mods)
+        identifiers, other_ids = self._identifiers(self._all("identifier"))
         related = self._related(pub_type)
         host = related.hosts[0] if related.hosts else None
         if host is not None and not host.article_number and "articleid" in other_ids:
@@ -348,7 +350,7 @@ class ModsReader:
             publication_status=notes.status,
             titles=self._titles(),
             contributors=tuple(names.contributors),
-            abstracts=tuple(LangText(t, lang_of(a)) for a in children(self.mods, "abstract")
+            abstracts=tuple(LangText(t, lang_of(a)) for a in self._all("abstract")
                             if (t := free_text(a, paragraphs=True))),
             keywords=keywords,
             subjects=subjects,
@@ -361,13 +363,13 @@ class ModsReader:
             publisher=origin.publisher,
             place=origin.place,
             edition=origin.edition,
-            extent=plain_text(child(self.mods, "m:physicalDescription/m:extent")) or None,
+            extent=plain_text(child(self._one("physicalDescription"), "m:extent")) or None,
             identifiers=tuple(identifiers),
             creator_count=notes.creator_count,
             funding=tuple(Funding(f) for f in notes.funders),
             licence=licence,
             notes=tuple(notes.texts + access_notes),
-            links=tuple(Link(u, attr(url, "displayLabel") or None) for url in self.mods.findall(f"{M}location/{M}url")
+            links=tuple(Link(u, attr(url, "displayLabel") or None) for url in (u for loc in self._all("location") for u in children(loc, "url"))
                         if (u := plain_text(url))),
             thesis=ThesisInfo(level, degree_name=notes.degree, defence_at=origin.defence,
                               defence_place=notes.venue) if level else None,

@@ -77,18 +77,23 @@ def free_text(el: etree._Element | None, *, paragraphs: bool = False) -> str:
     """Titles, abstracts, keywords and notes: HTML tags stripped, entities unescaped, spaces collapsed."""
     if el is None:
         return ""
-    return strip_html(_markup(el), paragraphs=paragraphs)
+    return strip_html(_markup(el) if len(el) else el.text or "", paragraphs=paragraphs)
 
 
 def plain_text(el: etree._Element | None) -> str:
     """Names, codes and other structured values: all text, spaces collapsed, nothing unescaped."""
     if el is None:
         return ""
+    if not len(el):  # most values are one text node: no need to walk the subtree
+        text = el.text
+        return " ".join(text.split()) if text else ""
     return " ".join("".join(el.itertext()).split())
 
 
 def find_date(text: str) -> PartialDate | None:
     """The first date in ``text`` (``YYYY``, ``YYYY-MM``, ``YYYY-MM-DD``), as precise as it is valid."""
+    if len(text) == 4 and text.isascii() and text.isdigit() and text != "0000":
+        return PartialDate(int(text))  # a bare year, what most records give: no pattern search needed
     for match in _DATE.finditer(text):
         year, month, day = match.groups()
         for parts in ((year, month, day), (year, month, None), (year, None, None)):
@@ -124,6 +129,7 @@ def language_code(value: str) -> str:
     return text
 
 
+@functools.lru_cache(maxsize=1 << 16)  # journals' ISSNs and authors' ORCIDs recur from record to record
 def identifier_value(scheme: str, value: str) -> str:
     """The normalised identifier, or the value as it came (stripped) so field checks can flag it."""
     text = " ".join(value.split())

@@ -238,7 +238,8 @@ def test_datestamps_follow_the_granularity() -> None:
     assert format_datestamp(moment, "YYYY-MM-DDThh:mm:ssZ") == "2024-05-06T07:08:09Z"
     assert parse_datestamp("2024-05-06T07:08:09Z") == moment
     assert parse_datestamp("2024-05-06") == moment.replace(hour=0, minute=0, second=0)
-    with pytest.raises(ValueError, match="not an OAI-PMH datestamp"):
-        parse_datestamp("06/05/2024")
+    for bad in ("06/05/2024", "2024-5-6", "2024-05-06T07:08:09", "2024-05-06T07:08:09+02:00", "2024-02-30"):
+        with pytest.raises(ValueError, match="not an OAI-PMH datestamp"):
+            parse_datestamp(bad)
     with pytest.raises(ValueError, match="granularity"):
         format_datestamp(moment, "YYYY")

@@ -34,6 +34,8 @@ def test_free_text_on_one_line_and_plain_text() -> None:
     assert free_text(None) == "" and plain_text(None) == ""
     assert plain_text(etree.fromstring("<a>Dept Biochem &amp; Mol Biol,\n  Israel</a>")) == "Dept Biochem & Mol Biol, Israel"
     assert strip_html("<b>bold</b> &lt;", paragraphs=False) == "bold <"
+    # A comment inside a value is not text, whether or not the value has child elements.
+    assert plain_text(etree.fromstring("<a>Lund<!-- checked --> University</a>")) == "Lund University"
 
 
 @pytest.mark.parametrize("text, date", [
@@ -41,6 +43,7 @@ def test_free_text_on_one_line_and_plain_text() -> None:
     ("2003-04-15T10:18:51Z", PartialDate(2003, 4, 15)), ("1915-1916", PartialDate(1915)),
     ("Created: 1906; Available: 1991", PartialDate(1906)), ("1600s", PartialDate(1600)),
     ("2019-13-45", PartialDate(2019)), ("2019-02-30", PartialDate(2019, 2)), ("n.d.", None), ("12345", None),
+    ("0000", None),  # year 0 is no year, bare or in a date
 ])
 def test_find_date(text: str, date: PartialDate | None) -> None:
     assert find_date(text) == date
