@@ -118,7 +118,8 @@ def search_feed() -> Response:
         return _problem(400, "Bad search", str(exc))
     q = "".join(c for c in request.args.get("q", "") if c.isprintable()).strip()[:200]  # XML allows no controls
     title = f"{current_app.config['REPOSITORY_NAME']}: " + (q or "new publications")
-    body = atom.feed(title=title, feed_url=request.url, page_url=site().base_url + search_url(),
+    body = atom.feed(title=title, feed_url=site().base_url + search_url("search.search_feed"),
+                     page_url=site().base_url + search_url(),
                      publications=[h.pub for h in page.hits], generator=current_app.config["REPOSITORY_NAME"],
                      type_labels=TYPE_LABELS)
     return Response(body, content_type="application/atom+xml; charset=utf-8")
@@ -164,7 +165,8 @@ def api_body(page: results.Page) -> dict[str, Any]:
         "items": [_item(hit) for hit in page.hits],
         "facets": {name: [{"value": v.value, "label": v.label, "count": v.count, "selected": v.selected}
                           for v in values] for name, values in page.facets.items()},
-        "links": {"self": request.url, "next": next_url, "atom": base + search_url("search.search_feed"),
+        "links": {"self": base + search_url("search.api_search", cursor=request.args.get("cursor"),
+                                            page=request.args.get("page")), "next": next_url, "atom": base + search_url("search.search_feed"),
                   "html": base + search_url()},
     }
 

@@ -125,6 +125,7 @@ def test_api_shape(corpus: Corpus) -> None:
     assert set(body["facets"]) <= {"type", "content", "year", "unit", "subject", "language", "oa", "level"}
     assert all({"value", "label", "count", "selected"} == set(v) for vs in body["facets"].values() for v in vs)
     assert body["links"]["next"].startswith("http://hylla.test/api/search?") and "cursor=" in body["links"]["next"]
+    assert body["links"]["self"].startswith("http://hylla.test/api/search?") and "size=5" in body["links"]["self"]
     follow = client(corpus).get(body["links"]["next"].removeprefix("http://hylla.test")).get_json()
     assert not {i["id"] for i in follow["items"]} & {i["id"] for i in body["items"]}
     assert api(corpus, q="ålgräs", facets="false")["facets"] == {}
@@ -147,7 +148,8 @@ def test_atom_feed_of_a_search_is_valid_atom(corpus: Corpus) -> None:
     stamps = [e.find(f"{ATOM}link").get("href") for e in entries]
     assert len(stamps) == len(set(stamps))
     self_link = root.find(f"{ATOM}link[@rel='self']").get("href")
-    assert "q=health" in self_link
+    assert self_link.startswith("http://hylla.test/search.atom?") and "q=health" in self_link
+    assert root.find(f"{ATOM}id").text == self_link
 
 
 def test_atom_feed_of_a_person(corpus: Corpus) -> None:
