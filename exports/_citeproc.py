@@ -361,6 +361,7 @@ class ParsedStyle(CitationStylesStyle):
         self.parser.set_element_class_lookup(lookup)
         self.xml = etree.parse(path, self.parser)
         self.root = self.xml.getroot()
+        _give_names_a_name(self.root)
         self._proxies = list(self.root.iter())  # keeps the memo of every element alive
         self.root.set_locale_list(locale, validate=False)
         self._reparse_locale_files()
@@ -382,6 +383,17 @@ class ParsedStyle(CitationStylesStyle):
             reparsed.style = self.root
             self.root.locales[index] = reparsed
             self._proxies.extend(reparsed.iter())
+
+
+def _give_names_a_name(root: Any) -> None:
+    """Add the empty ``cs:name`` that citeproc-py would add to a ``cs:names`` on every entry.
+
+    citeproc-py creates it with its own class at render time, so it escaped the memo and looked
+    up "et al." by XPath in every entry. A ``cs:names`` inside ``cs:substitute`` gets none: it
+    borrows the name of the ``cs:names`` it substitutes for.
+    """
+    for names in root.xpath("//cs:names[not(cs:name) and not(parent::cs:substitute)]", namespaces=NS):
+        names.insert(0, names.makeelement(f"{{{_CSL}}}name"))
 
 
 def _honour_initialize_false(root: Any) -> None:
