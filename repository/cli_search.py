@@ -54,3 +54,21 @@ def sync() -> None:
     click.echo(f"Pushed {pushed} records; {total} changes still queued.")
     if total:
         raise SystemExit(1)
+
+
+@search_cli.command("reindex-works")
+def reindex_works_command() -> None:
+    """Rebuild the national bibliography's search index from the harvester's merged works (OpenSearch)."""
+    from harvest.models import Work
+    from repository.search.works import WORKS_ALIAS, reindex_works, works_index
+
+    external = current_app.extensions[EXTENSION].external
+    if external is None:
+        raise click.UsageError("the national bibliography is searched with OpenSearch: set SEARCH_URL")
+    with database().sessionmaker() as session:
+        total = session.scalar(select(func.count()).select_from(Work)) or 0
+        started = time.perf_counter()
+        with click.progressbar(length=total, label="Works index") as bar:
+            index = works_index(external, current_app.config.get("SEARCH_WORKS_INDEX", WORKS_ALIAS))
+            indexed = reindex_works(session, index, progress=bar.update)
+    click.echo(f"Indexed {indexed} works in {time.perf_counter() - started:.1f} s.")

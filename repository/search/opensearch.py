@@ -218,33 +218,44 @@ class OpenSearchIndex:
         session.commit()
         log.warning("search server unreachable, %s queued changes kept for retry in %s: %s", len(row_ids), delay, exc)
 
-    def reindex(self, conn: Connection, *, batch_size: int = 2000,
-                progress: Callable[[int], None] | None = None) -> int:
-        """Build a fresh index from the database, swap the alias to it and drop the old one.
+    def rebuild(self, batches: Iterable[list[Document]]) -> int:
+        """Fill a new index from ``batches``, then swap the alias to it and drop the old ones.
 
-        Searches keep answering from the old index until the swap. Records changed while the
-        build ran are written again after the swap, so none is left behind.
+        Searches keep answering from the old index until the swap, which is one atomic call.
         """
-        started = utcnow()
         name = self.new_index()
-        ids = list(conn.execute(select(Publication.id).order_by(Publication.id)).scalars())
         total = 0
-        for start in range(0, len(ids), batch_size):
-            chunk = ids[start:start + batch_size]
-            docs, _ = build_range(conn, chunk[0], chunk[-1])
+        for docs in batches:
             self.push(docs, (), index=name)
             total += len(docs)
-            if progress:
-                progress(len(chunk))
         self.client.indices.refresh(index=name)
-        old = self.swap(name)
+        for index in self.swap(name):
+            self.client.indices.delete(index=index, ignore_unavailable=True)
+        log.info("search index rebuilt alias=%s index=%s documents=%s", self.alias, name, total)
+        return total
+
+    def reindex(self, conn: Connection, *, batch_size: int = 2000,
+                progress: Callable[[int], None] | None = None) -> int:
+        """Rebuild the index of the repository's records from the database.
+
+        Records changed while the build ran are written again after the swap, so none is left
+        behind.
+        """
+        started = utcnow()
+        ids = list(conn.execute(select(Publication.id).order_by(Publication.id)).scalars())
+
+        def batches() -> Iterator[list[Document]]:
+            for start in range(0, len(ids), batch_size):
+                chunk = ids[start:start + batch_size]
+                yield build_range(conn, chunk[0], chunk[-1])[0]
+                if progress:
+                    progress(len(chunk))
+
+        total = self.rebuild(batches())
         changed = list(conn.execute(select(Publication.id).where(Publication.updated_at >= started)).scalars())
         if changed:
             docs, gone = build_documents(conn, changed)
             self.push(docs, gone, refresh=True)
-        for index in old:
-            self.client.indices.delete(index=index, ignore_unavailable=True)
-        log.info("search reindex done index=%s records=%s", name, total)
         return total
 
 
