@@ -27,6 +27,9 @@ DOCS = SearchDocument.__table__
 VALUES = SearchValue.__table__
 TOTAL = "_total"
 BITSET_FILTERS = (*SCALAR_FACETS, *facet_bits.MANY_VALUED, "oa")
+WALK_DENSITY = 50  # read the sort index for a page when at least one record in this many is a hit
+WALK_CHUNK = 500
+WALK_LIMIT = 20_000  # rows read ahead before SQL is asked to sort instead
 
 
 def is_text(node: Node) -> bool:
@@ -122,19 +125,125 @@ class EmbeddedBackend(ABC):
     def search(self, plan: Plan) -> SearchResult:
         source, clauses, score = self._source(plan)
         where = and_(*clauses)
+        bits = facet_bits.current(self.session)
+        hits = self._hit_bits(plan, bits, source, where) if bits is not None else None
+        if bits is not None and hits is not None:
+            rows = self._page_from_bits(plan, bits, hits)
+            if rows is None:
+                rows = self._page(plan, source, where, score)
+            counts = bits.counts(hits, plan.today) if plan.facets else {}
+            return finish(plan, hits.bit_count(), rows,
+                          {name: facet_order(name, counts.get(name, {})) for name in FACETS} if plan.facets else {})
         rows = self._page(plan, source, where, score)
         if not plan.facets:
             total = self.session.execute(select(func.count()).select_from(source).where(where)).scalar_one()
             return finish(plan, total, rows, {})
-        bits = facet_bits.current(self.session)
-        hits = self._hit_bits(plan, bits, source, where) if bits is not None else None
-        if bits is not None and hits is not None:
-            counts = bits.counts(hits, plan.today)
-            return finish(plan, hits.bit_count(), rows,
-                          {name: facet_order(name, counts.get(name, {})) for name in FACETS})
         facets = self._facets(plan, source, where)
         total = facets.pop(TOTAL)[0].count if facets.get(TOTAL) else 0
         return finish(plan, total, rows, facets)
+
+    @staticmethod
+    def _words(plan: Plan) -> Node | None:
+        """The top-level words of a query (what relevance ranks by), as one text subtree."""
+        items = plan.node.items if isinstance(plan.node, And) else (plan.node,)
+        words = [i for i in items if is_text(i)]
+        return (And(tuple(words)) if len(words) > 1 else words[0]) if words else None
+
+    def _page_from_bits(self, plan: Plan, bits: facet_bits.FacetBits, hits: int) -> list[tuple[int, Any]] | None:
+        """A page read in sort order and kept where the hits bitset says; None to let SQL sort instead.
+
+        Sorting every hit costs more than reading ahead in an index when hits are common: the
+        full-text ranking alone (FTS5 without joining the documents), or the sort column's index,
+        is read a chunk at a time until the page is full. Rare hits are sorted by SQL.
+        """
+        total = hits.bit_count()
+        want = plan.offset + plan.size
+        if total == 0:
+            return []
+        position = bits.position
+
+        def member(pid: int) -> bool:
+            p = position.get(pid)
+            return p is not None and bool((hits >> p) & 1)
+
+        words = self._words(plan)
+        if plan.sort == "relevance" and words is not None:
+            limit: int | None = want * 4 + 50
+            while True:
+                ranked = self.ranked_ids(words, limit)
+                if ranked is None:
+                    return None
+                kept = [pid for pid in ranked if member(pid)]
+                if len(kept) >= want or limit is None or len(ranked) < limit:
+                    return [(pid, None) for pid in kept[plan.offset:want]]
+                limit = None
+        if total * WALK_DENSITY < bits.size:
+            return None
+        keys = {"newest": (DOCS.c.sort_date, True), "oldest": (DOCS.c.sort_date, False),
+                "title": (self.title_order(), False), "added": (DOCS.c.published_at, True)}
+        column, descending = keys["newest" if plan.sort == "relevance" else plan.sort]
+        pid_column = DOCS.c.publication_id
+        order = (column.desc(), pid_column.desc()) if descending else (column.asc(), pid_column.asc())
+        after = plan.after
+        kept_rows: list[tuple[int, Any]] = []
+        scanned = 0
+        years = self._years(plan) if column is DOCS.c.sort_date else None
+        while len(kept_rows) < want:
+            query = select(pid_column, DOCS.c.sort_date, DOCS.c.sort_title, DOCS.c.published_at).order_by(*order)
+            if years is not None:  # hits of chosen years sit together in date order: start there
+                query = query.where(DOCS.c.sort_date.between(years[0] * 10000, years[1] * 10000 + 9999))
+            if after is not None:
+                position_key = tuple_(column, pid_column)
+                bound = tuple_(literal(after[0], column.type), literal(after[1]))
+                query = query.where(position_key < bound if descending else position_key > bound)
+            chunk = self.session.execute(query.limit(WALK_CHUNK)).all()
+            kept_rows += [(r.publication_id, sort_value(plan.sort, r._mapping)) for r in chunk if member(r.publication_id)]
+            scanned += len(chunk)
+            if len(chunk) < WALK_CHUNK:
+                break
+            if scanned > WALK_LIMIT:
+                return None
+            last = chunk[-1]
+            after = ({"newest": last.sort_date, "oldest": last.sort_date, "title": last.sort_title,
+                      "added": last.published_at}["newest" if plan.sort == "relevance" else plan.sort],
+                     last.publication_id)
+        return kept_rows[plan.offset:want]
+
+    def raw_ids(self, sql: str, params: tuple[Any, ...]) -> list[int]:
+        """The first column of a query, through the driver's own cursor in the session's transaction.
+
+        For id lists tens of thousands long, SQLAlchemy's per-row result processing costs several
+        times what the database spends finding them.
+        """
+        cursor = self.session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(sql, params)
+            return [row[0] for row in cursor.fetchall()]
+        finally:
+            cursor.close()
+
+    @staticmethod
+    def _years(plan: Plan) -> tuple[int, int] | None:
+        """The span of years every hit lies in, when the filters or the query say so."""
+        low, high = 0, 9999
+        if "year" in plan.filters:
+            chosen = [int(y) for y in plan.filters["year"]]
+            low, high = max(low, min(chosen)), min(high, max(chosen))
+        items = plan.node.items if isinstance(plan.node, And) else (plan.node,)
+        for item in items:
+            if isinstance(item, YearRange):
+                low = max(low, item.low if item.low is not None else 0)
+                high = min(high, item.high if item.high is not None else 9999)
+        return (low, high) if (low, high) != (0, 9999) else None
+
+    def ranked_ids(self, node: Node, limit: int | None) -> list[int] | None:
+        """Ids matching a text subtree, best first (ties: higher id first); None if it cannot rank them."""
+        ranked = self.ranked_source(node)
+        if ranked is None:
+            return None
+        source, match, score = ranked
+        query = select(DOCS.c.publication_id).select_from(source).where(match).order_by(score, DOCS.c.publication_id.desc())
+        return list(self.session.execute(query.limit(limit) if limit else query).scalars().all())
 
     def _hit_bits(self, plan: Plan, bits: facet_bits.FacetBits, source: FromClause,
                   where: ColumnElement[bool]) -> int | None:

@@ -56,5 +56,15 @@ class PostgresFtsBackend(EmbeddedBackend):
         query = _query(node)
         return DOCS, TSV.op("@@")(query), -func.ts_rank(TSV, query)
 
+    def text_ids(self, node: Node) -> list[int] | None:
+        return self.raw_ids(f"SELECT publication_id FROM search_documents WHERE tsv @@ to_tsquery('{CONFIG}', %s)",
+                            (tsquery_text(node),))
+
+    def ranked_ids(self, node: Node, limit: int | None) -> list[int] | None:
+        sql = (f"SELECT publication_id FROM search_documents, to_tsquery('{CONFIG}', %s) AS q WHERE tsv @@ q "
+               "ORDER BY ts_rank(tsv, q) DESC, publication_id DESC")
+        return self.raw_ids(sql + " LIMIT %s", (tsquery_text(node), limit)) if limit else \
+            self.raw_ids(sql, (tsquery_text(node),))
+
     def title_order(self) -> ColumnElement[Any]:
         return DOCS.c.sort_title.collate("C")  # byte order, as SQLite and OpenSearch sort keywords

@@ -67,7 +67,15 @@ class SqliteFtsBackend(EmbeddedBackend):
         expr = fts_expression(node)
         if expr is None:
             return None
-        return list(self.session.execute(select(FTS.c.rowid).where(_match(expr))).scalars().all())
+        return self.raw_ids("SELECT rowid FROM search_fts WHERE search_fts MATCH ?", (expr,))
+
+    def ranked_ids(self, node: Node, limit: int | None) -> list[int] | None:
+        """Straight from FTS5: ranking without joining the documents is several times faster."""
+        expr = fts_expression(node)
+        if expr is None:
+            return None
+        sql = f"SELECT rowid FROM search_fts WHERE search_fts MATCH ? ORDER BY {BM25}, rowid DESC"
+        return self.raw_ids(sql + " LIMIT ?", (expr, limit)) if limit else self.raw_ids(sql, (expr,))
 
     def ranked_source(self, node: Node) -> tuple[FromClause, ColumnElement[bool], ColumnElement[Any]] | None:
         expr = fts_expression(node)
