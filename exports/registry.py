@@ -56,6 +56,7 @@ FORMATS: dict[str, Format] = {
         Format("oai_dc", "application/xml", "xml", "OAI Dublin Core", "exports.dc", is_xml=True),
         Format("dc", "application/xml", "xml", "Dublin Core XML", "exports.dc_simple", is_xml=True),
         Format("datacite", "application/vnd.datacite.datacite+xml", "xml", "DataCite 4 XML", "exports.datacite", is_xml=True),
+        Format("marcxml", "application/marcxml+xml", "xml", "MARCXML (library catalogues)", "exports.marcxml", is_xml=True),
     )
 }
 
