@@ -158,9 +158,9 @@ class Contributor:
         """"Family, Given" as bibliographies sort people."""
         if self.corporate_name:
             return self.corporate_name
-        if self.given:
+        if self.family and self.given:
             return f"{self.family}, {self.given}"
-        return self.family or ""
+        return self.family or self.given or ""
 
 
 @dataclass(frozen=True, slots=True)
