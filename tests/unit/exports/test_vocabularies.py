@@ -48,11 +48,3 @@ def test_languages() -> None:
     assert v.iso639_1("ger") == "de" and v.iso639_1("swe") == "sv"
     assert v.language_name("swe") == "Swedish"
 
-
-def test_names_of_people_with_one_name_part() -> None:
-    from exports.readmodel import Contributor
-
-    assert Contributor(family="Öberg", given="Åsa").inverted_name() == "Öberg, Åsa"
-    assert Contributor(given="Madonna").inverted_name() == "Madonna"
-    assert Contributor(family="Plato").display_name() == "Plato"
-    assert Contributor(corporate_name="Naturvårdsverket").inverted_name() == "Naturvårdsverket"
