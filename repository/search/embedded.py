@@ -1,8 +1,11 @@
-"""What the two embedded backends share: filters, facet counts and keyset pages in plain SQL.
+"""What the two embedded backends share: filters, facet counts and keyset pages over ``search_documents``.
 
 A backend subclass supplies only the full-text part: how a text tree becomes an FTS5 MATCH or
-a tsquery, and how hits are ranked. Facets are counted in one statement over a materialised
-set of hits (one GROUP BY per facet, joined by UNION ALL), so a page costs two statements.
+a tsquery, and how hits are ranked. Up to ``facet_bits.MAX_DOCUMENTS`` records, hits become a
+bitset (words from the full-text index, everything else from the facet bitsets), facets are
+popcounts and the page is read ahead in rank or sort order; beyond that, or for conditions the
+bitsets do not hold (identifiers, ORCIDs, people), plain SQL answers: keyset pages, and facets in
+one statement over a materialised set of hits.
 """
 
 from __future__ import annotations

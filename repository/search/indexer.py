@@ -136,6 +136,10 @@ def index_all(conn: Connection, *, batch_size: int = 2000, start_id: int | None 
     For loads that bypass the ORM; walking id ranges keeps each batch's queries on the
     primary key. Returns the number of public records indexed.
     """
+    if conn.dialect.name == "sqlite":
+        # FTS5's segments and the index B-trees outgrow SQLite's default 2 MB page cache at bulk
+        # volume; 64 MB keeps them in memory while the batches go in (this connection only).
+        conn.exec_driver_sql("PRAGMA cache_size=-65536")
     query = select(Publication.id).order_by(Publication.id)
     if start_id is not None:
         query = query.where(Publication.id >= start_id)
