@@ -6,30 +6,26 @@ every command hands a session factory to the core (store, run, dedup), which kno
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import json
 import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy.orm import Session, sessionmaker
 
-from harvest import dedup, store
+from harvest import bibliography, dedup, store, works_export
 from harvest.client import ClientSettings
-from harvest.models import METADATA_PREFIXES, HarvestedRecord, Work, WorkMembership
+from harvest.models import METADATA_PREFIXES
 from harvest.run import HarvestOptions, Progress, RunReport, harvest_source
+from harvest.works_export import work_line
 
 harvest_cli = AppGroup("harvest", help="The national aggregator: OAI-PMH sources, harvests and merged works.")
 
-CSV_COLUMNS = ("work_id", "title", "year", "publication_type", "doi", "institutions", "sources", "record_count",
-               "quality_flags")
 
 
 @contextmanager
@@ -56,15 +52,18 @@ def _fail(message: str) -> click.ClickException:
               help="repair stylesheet applied to each record before parsing")
 @click.option("--schedule", help="when to harvest, as a cron expression (informational for cron users)")
 @click.option("--contact", help="who to write to about the source's data")
+@click.option("--institution", "institution_code",
+              help="KB organisation code (e.g. kth) given to records that name none; oai_dc sources need one, "
+                   "or SwePub's rule 01 rejects every record")
 def add_source(name: str, url: str, prefix: str, set_spec: str | None, xslt_file: Path | None,
-               schedule: str | None, contact: str | None) -> None:
+               schedule: str | None, contact: str | None, institution_code: str | None) -> None:
     """Register the OAI-PMH endpoint URL under NAME."""
     xslt_text = xslt_file.read_text(encoding="utf-8") if xslt_file else None
     with _sessions() as sessions:
         try:
             with sessions.begin() as s:
                 store.add_source(s, name, url, prefix, set_spec=set_spec, xslt_text=xslt_text, schedule=schedule,
-                                 contact=contact)
+                                 contact=contact, institution_code=institution_code)
         except store.SourceError as exc:
             raise _fail(str(exc)) from None
     click.echo(f"Source {name} added: {url} ({prefix}{', set ' + set_spec if set_spec else ''}).")
@@ -111,7 +110,12 @@ def run(names: tuple[str, ...], full: bool, overlap_hours: float, timeout: float
         if not chosen:
             click.echo("No enabled sources to harvest.")
         for name in chosen:
-            reports.append(harvest_source(sessions, name, options, on_page=_progress))
+            try:
+                reports.append(harvest_source(sessions, name, options, on_page=_progress))
+            except store.SourceBusy as exc:
+                # Cron started this while the last run (or a Celery worker) still harvests: not an error.
+                click.echo(f"{name}: skipped - {exc}")
+                continue
             if sys.stderr.isatty():
                 click.echo(file=sys.stderr)
     for r in reports:
@@ -159,43 +163,18 @@ def status() -> None:
 
 @harvest_cli.command("export")
 @click.option("--format", "fmt", type=click.Choice(("jsonl", "csv")), default="jsonl", show_default=True)
-def export(fmt: str) -> None:
-    """Write every merged work to standard output, one per line, with its sources and quality flags."""
-    out = sys.stdout
-    writer = csv.writer(out, lineterminator="\n") if fmt == "csv" else None
-    if writer:
-        writer.writerow(CSV_COLUMNS)
+@click.option("--institution", "institutions", multiple=True, help="only works an institution contributed to")
+@click.option("--year", "years", multiple=True, help="only works published in a year (repeatable)")
+def export(fmt: str, institutions: tuple[str, ...], years: tuple[str, ...]) -> None:
+    """Write the merged works to standard output, one per line, with their sources and quality flags."""
+    try:
+        query = bibliography.make_query(filters={"institution": institutions, "year": years})
+    except bibliography.BibliographyQueryError as exc:
+        raise _fail(str(exc)) from None
     with _sessions() as sessions, sessions() as s:
-        for work, members in store.iter_works(s):
-            row = work_export(work, members)
-            if writer:
-                writer.writerow(_csv_row(row))
-            else:
-                out.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
-
-
-def work_export(work: Work, members: list[tuple[HarvestedRecord, WorkMembership]]) -> dict[str, Any]:
-    """One work as the export line: merged record, provenance, sources with reasons, quality flags."""
-    flags = sorted({f"{p['code']}:{p['severity']}" for record, _ in members for p in record.problems
-                    if p["severity"] in ("error", "warning")})
-    return {
-        "work_id": work.id, "cluster_key": work.cluster_key, "record": work.merged, "provenance": work.provenance,
-        "institutions": work.institutions,
-        "sources": [{"source": record.source.name, "oai_identifier": record.oai_identifier, "record_id": record.id,
-                     "reason": membership.reason, "decided_by": membership.decided_by,
-                     "xsd_valid": record.xsd_valid} for record, membership in members],
-        "quality_flags": flags,
-    }
-
-
-def _csv_row(row: dict[str, Any]) -> list[Any]:
-    record = row["record"]
-    titles = record.get("titles") or [{}]
-    doi = next((i["value"] for i in record.get("identifiers", []) if i["scheme"] == "doi"), "")
-    return [row["work_id"], titles[0].get("title", ""), (record.get("issued") or "")[:4],
-            record.get("publication_type", ""), doi, ";".join(row["institutions"]),
-            ";".join(f"{s['source']}:{s['oai_identifier']}" for s in row["sources"]), len(row["sources"]),
-            ";".join(row["quality_flags"])]
+        lines = (work_line(work, members) for work, members in store.iter_works(s, where=bibliography.where(query)))
+        for text in (works_export.csv_text(lines) if fmt == "csv" else works_export.jsonl(lines)):
+            sys.stdout.write(text)
 
 
 @harvest_cli.command("split")

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import difflib
 import logging
-import re
-import unicodedata
 from collections import defaultdict, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -27,6 +25,7 @@ from sqlalchemy.orm import Session
 from exports import identifiers as ids
 from exports.readmodel import Publication
 from harvest import store
+from harvest.folding import normalise_text
 from harvest.store import DedupRecord, WorkRow
 
 log = logging.getLogger(__name__)
@@ -54,14 +53,6 @@ GENERIC_TITLES = frozenset({
     "news", "nyheter", "debatt", "debate", "interview", "intervju", "untitled", "editorial board",
 })
 _ROMAN = frozenset("i ii iii iv v vi vii viii ix x xi xii xiii xiv xv xvi xvii xviii xix xx".split())
-_NON_WORD = re.compile(r"[\W_]+")
-_COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
-
-
-def normalise_text(text: str) -> str:
-    """Lower case, no diacritics, words separated by single spaces: what titles and names compare as."""
-    plain = _COMBINING.sub("", unicodedata.normalize("NFKD", text))
-    return _NON_WORD.sub(" ", plain.casefold()).strip()
 
 
 def _trailing_number(title: str) -> str | None:
@@ -111,8 +102,12 @@ def _completeness(data: dict[str, Any]) -> int:
     return sum(len(v) if isinstance(v, list | dict) else 1 for v in data.values())
 
 
-def features(pub: Publication, data: dict[str, Any]) -> dict[str, Any]:
-    """What matching needs from a record, compact enough to store beside it (``data`` is its JSON dict)."""
+def features(pub: Publication, data: dict[str, Any], *, open_access: bool = False) -> dict[str, Any]:
+    """What matching and the bibliography's facets need from a record, compact enough to store beside it.
+
+    ``data`` is the record's JSON dict; ``open_access`` what its source said of the full text
+    (the read model has no field for it), kept so a merged work is open when any member is.
+    """
     title = normalise_text(pub.title.full()) if pub.titles else ""
     host_issns = sorted({i for i in ((pub.host.issn, pub.host.eissn) if pub.host else ()) if i})
     keys = _identifier_keys(pub)
@@ -120,7 +115,7 @@ def features(pub: Publication, data: dict[str, Any]) -> dict[str, Any]:
         "t": title, "y": pub.year, "a": _first_author(pub), "ids": keys,
         "doi": [k[4:] for k in keys if k.startswith("doi:")], "issn": host_issns,
         "g": is_generic_title(pub.title.full()) if pub.titles else True, "n": _trailing_number(title),
-        "c": _completeness(data), "inst": pub.institution_code,
+        "c": _completeness(data), "inst": pub.institution_code, "oa": open_access,
     }
 
 
@@ -390,7 +385,8 @@ def refresh(session: Session, *, full: bool = False) -> DedupReport:
 
 def _work_row(c: Cluster, by_id: dict[int, DedupRecord], data: dict[int, dict[str, Any]]) -> WorkRow:
     merged, provenance, institutions = merge([(by_id[rid], data[rid]) for rid, _, _ in c.members], c.master)
-    return WorkRow(c.key, c.master, merged, provenance, institutions, list(c.members))
+    open_access = any(by_id[rid].features.get("oa") for rid, _, _ in c.members)
+    return WorkRow(c.key, c.master, merged, provenance, institutions, list(c.members), open_access)
 
 
 def _reuse_work_ids(old: dict[int, set[int]], clusters: list[Cluster]) -> list[int | None]:

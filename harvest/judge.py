@@ -31,11 +31,12 @@ log = logging.getLogger(__name__)
 
 
 class Parsed(Protocol):
-    """What ``harvest.parse.parse_metadata`` returns: the record, its problems and the XSD verdict."""
+    """What ``harvest.parse.parse_metadata`` returns: the record, its problems, the XSD verdict, open access."""
 
     publication: Any
     problems: list[Any]
     xsd_valid: bool | None
+    open_access: bool
 
 
 ParseFunction = Callable[..., Parsed]
@@ -48,6 +49,7 @@ class Recipe:
     source: str
     prefix: str
     xslt: str | None
+    institution: str | None = None  # the source's organisation code, for records that name none
 
 
 def datestamp_of(rec: OAIRecord) -> dt.datetime | None:
@@ -75,13 +77,15 @@ def judge(rec: OAIRecord, digest: str, recipe: Recipe, transform: etree.XSLT | N
         problems.append(_problem("datestamp_invalid", f"header datestamp {rec.header.datestamp!r} is not an "
                                  "OAI-PMH datestamp", "warning", "header/datestamp"))
     # Shares ``problems``: whatever is appended below is in the rejection that is returned.
-    rejected = RecordVersion(ident, stamp, False, digest, raw_xml=rec.raw_xml, problems=problems)
+    rejected = RecordVersion(ident, stamp, False, digest, raw_xml=rec.raw_xml, problems=problems,
+                             institution=recipe.institution or recipe.source)
     if rec.metadata is None:
         problems.append(_problem("00", "the record has no metadata"))
         return rejected
     try:
         payload = xslt.apply(transform, rec.metadata) if transform is not None else rec.metadata
-        parsed = parse(payload, recipe.prefix, oai_identifier=ident, datestamp=stamp)
+        parsed = parse(payload, recipe.prefix, oai_identifier=ident, datestamp=stamp,
+                       institution_code=recipe.institution)
     except (ValueError, etree.LxmlError) as exc:  # XSLTError, HarvestXMLError, UnsupportedMetadataFormat...
         problems.append(_problem("parse_error", str(exc)))
         return rejected
@@ -89,17 +93,18 @@ def judge(rec: OAIRecord, digest: str, recipe: Recipe, transform: etree.XSLT | N
         log.exception("parser failed record=%s source=%s", ident, recipe.source)
         problems.append(_problem("parse_error", f"the parser failed: {type(exc).__name__}: {exc}"))
         return rejected
-    problems += [{"code": p.code, "severity": p.severity, "path": p.path, "message": p.message}
-                 for p in parsed.problems]
+    problems += [{"code": p.code, "severity": p.severity, "path": p.path, "message": p.message,
+                  **({"name": p.name} if p.name else {})} for p in parsed.problems]
     pub = parsed.publication
     if pub is None:
         return rejected
     data = publication_to_dict(pub)
     accepted = not any(p["severity"] == "reject" for p in problems)
-    feats = dedup.features(pub, data) if accepted else None
+    feats = dedup.features(pub, data, open_access=parsed.open_access) if accepted else None
     return RecordVersion(ident, stamp, False, digest, raw_xml=rec.raw_xml, record=data, accepted=accepted,
                          problems=problems, xsd_valid=parsed.xsd_valid, match_features=feats,
-                         keys=dedup.blocking_keys(feats) if feats else ())
+                         keys=dedup.blocking_keys(feats) if feats else (),
+                         institution=pub.institution_code or recipe.institution or recipe.source)
 
 
 def rejection_message(version: RecordVersion) -> str:

@@ -92,6 +92,12 @@ class Source(HarvestBase):
     checkpoint_run_id: Mapped[int | None] = mapped_column(Integer)
     checkpoint_token: Mapped[str | None] = mapped_column(Text)
     checkpoint_pages: Mapped[int] = mapped_column(Integer, default=0)
+    # The KB organisation code given to records that name none (oai_dc has no recordContentSource).
+    institution_code: Mapped[str | None] = mapped_column(String(64))
+    # A lease, not a lock held by a connection: whoever harvests the source renews it with each
+    # page, and a harvester that died leaves it to expire, so a crash never blocks a source for good.
+    lock_owner: Mapped[str | None] = mapped_column(String(200))
+    lock_expires: Mapped[dt.datetime | None] = mapped_column(UTC)
 
     runs: Mapped[list[HarvestRun]] = relationship(back_populates="source", cascade="all, delete-orphan",
                                                   passive_deletes=True, lazy="raise")
@@ -122,6 +128,9 @@ class HarvestRun(HarvestBase):
     unchanged: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[int] = mapped_column(Integer, default=0)
     message: Mapped[str | None] = mapped_column(Text)
+    # The source's records after the run, per institution: {"kth": {"live": n, "accepted": n,
+    # "codes": {"05:reject": n, ...}}}; a quality report's trend is this, run after run.
+    quality: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     source: Mapped[Source] = relationship(back_populates="runs")
     events: Mapped[list[RunEvent]] = relationship(back_populates="run", cascade="all, delete-orphan",
@@ -166,8 +175,29 @@ class HarvestedRecord(HarvestBase):
     needs_dedup: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
     first_seen_run_id: Mapped[int | None] = mapped_column(ForeignKey("harvest_runs.id", ondelete="SET NULL"))
     last_seen_run_id: Mapped[int | None] = mapped_column(ForeignKey("harvest_runs.id", ondelete="SET NULL"))
+    # Whose record it is for the quality reports: its organisation code, else its source's name.
+    institution: Mapped[str | None] = mapped_column(String(100))
+    # How bad its problems are, worst first in the reports (see ``store.quality_score``).
+    quality_score: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     source: Mapped[Source] = relationship(lazy="joined", innerjoin=True)
+
+
+Index("ix_harvest_records_institution_score", HarvestedRecord.institution, HarvestedRecord.quality_score)
+
+
+class RecordProblem(HarvestBase):
+    """One problem of a record's current version, as a row, so quality reports count with SQL."""
+
+    __tablename__ = "harvest_record_problems"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("harvest_records.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(64), index=True)
+    severity: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str | None] = mapped_column(String(100))  # SwePub's name for the rule, where it has one
+    path: Mapped[str] = mapped_column(String(300))
+    message: Mapped[str] = mapped_column(Text)
 
 
 class BlockingKey(HarvestBase):
@@ -192,9 +222,29 @@ class Work(HarvestBase):
     institutions: Mapped[list[str]] = mapped_column(JSON, default=list)
     record_count: Mapped[int] = mapped_column(Integer, default=1)
     updated: Mapped[dt.datetime] = mapped_column(UTC, default=utc_now)
+    # What the national bibliography sorts, filters and matches words on, taken from ``merged``.
+    year: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # 0: none given, so keysets need no NULLs
+    publication_type: Mapped[str | None] = mapped_column(String(16))
+    sort_title: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     memberships: Mapped[list[WorkMembership]] = relationship(
         back_populates="work", cascade="all, delete-orphan", passive_deletes=True, lazy="selectin")
+
+
+Index("ix_harvest_works_year_id", Work.year, Work.id)
+Index("ix_harvest_works_sort_title_id", Work.sort_title, Work.id)
+
+
+class WorkFacet(HarvestBase):
+    """One facet value of a work (institution, year, type, content, subject, oa, language), for counting and filtering."""
+
+    __tablename__ = "harvest_work_facets"
+    __table_args__ = (Index("ix_harvest_work_facets_value", "facet", "value", "work_id"),)
+
+    work_id: Mapped[int] = mapped_column(ForeignKey("harvest_works.id", ondelete="CASCADE"), primary_key=True)
+    facet: Mapped[str] = mapped_column(String(16), primary_key=True)
+    value: Mapped[str] = mapped_column(String(100), primary_key=True)
 
 
 class WorkMembership(HarvestBase):

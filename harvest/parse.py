@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from lxml import etree
 
-from exports.quality import Problem, by_severity, mods_data_missing, preflight
+from exports.quality import Problem, by_severity, is_blank, mods_data_missing, preflight
 from exports.readmodel import Publication
-from harvest.parse_dc import OAI_DC_NS, read_dc
+from harvest.parse_dc import OAI_DC_NS, dc_open_access, read_dc
 from harvest.parse_mods import ModsReader
 from harvest.parse_mods_names import MODS_NS
 
@@ -43,6 +43,8 @@ class ParsedRecord:
     publication: Publication | None
     problems: list[Problem]
     xsd_valid: bool | None  # None: not MODS, or no schema was at hand
+    # A free full text or an open licence, as the record says (the read model has no field for it).
+    open_access: bool = False
 
     @property
     def accepted(self) -> bool:
@@ -95,21 +97,28 @@ def validate_mods(mods: etree._Element, schemas: SchemaLoader) -> tuple[bool, Pr
                           f"{detail}; SwePub reads it all the same, but the source should fix its export.")
 
 
-def _judged(pub: Publication, parse_problems: list[Problem], xsd_valid: bool | None,
-            today: dt.date | None) -> ParsedRecord:
+def _judged(pub: Publication, parse_problems: list[Problem], xsd_valid: bool | None, today: dt.date | None,
+            institution_code: str | None, open_access: bool) -> ParsedRecord:
+    if institution_code and is_blank(pub.institution_code):
+        pub = replace(pub, institution_code=institution_code)
+        parse_problems = parse_problems + [Problem(
+            "institution_from_source", "info", "institution_code", f"The record names no organisation "
+            f"(recordContentSource); the source's code {institution_code!r} is used.", "recordContentSource")]
     verdict = preflight(pub, today=today)
-    return ParsedRecord(pub, by_severity(parse_problems + list(verdict.problems)), xsd_valid)
+    return ParsedRecord(pub, by_severity(parse_problems + list(verdict.problems)), xsd_valid, open_access)
 
 
 def parse_metadata(metadata: etree._Element | None, prefix: str, *, oai_identifier: str,
                    datestamp: dt.datetime | None, mods_schemas: SchemaLoader | None = None,
-                   today: dt.date | None = None) -> ParsedRecord:
+                   today: dt.date | None = None, institution_code: str | None = None) -> ParsedRecord:
     """One harvested record's metadata as a read-model record with its problems.
 
     ``prefix`` is the OAI ``metadataPrefix`` the record was harvested with. A MODS prefix without a
     ``mods:mods`` payload is SwePub's rejection 00; an oai_dc prefix without ``oai_dc:dc`` is
     rejected likewise. Other formats raise ``UnsupportedMetadataFormat``. ``mods_schemas`` supplies
-    the compiled MODS XSDs; without it ``xsd_valid`` is None.
+    the compiled MODS XSDs; without it ``xsd_valid`` is None. ``institution_code`` is the source's
+    organisation code, given (with an info problem saying so) to a record that names none: oai_dc
+    has no recordContentSource, so without it every Dublin Core record fails SwePub's rule 01.
     """
     if not oai_identifier or not oai_identifier.strip():
         raise ValueError("a harvested record needs its OAI identifier")
@@ -121,12 +130,14 @@ def parse_metadata(metadata: etree._Element | None, prefix: str, *, oai_identifi
         xsd_valid, schema_problem = validate_mods(mods, mods_schemas) if mods_schemas else (None, None)
         reader = ModsReader(mods, oai_identifier=oai_identifier)
         pub = reader.read(datestamp=datestamp)
-        return _judged(pub, reader.problems + ([schema_problem] if schema_problem else []), xsd_valid, today)
+        return _judged(pub, reader.problems + ([schema_problem] if schema_problem else []), xsd_valid, today,
+                       institution_code, reader.open_access)
     if prefix == "oai_dc" or (payload is not None and payload.tag == OAI_DC_TAG):
         if payload is None or payload.tag != OAI_DC_TAG:
             return ParsedRecord(None, [Problem("dc_data_missing", "reject", "metadata", "The record's metadata "
                                                "holds no oai_dc:dc element, so there is nothing to import.")], None)
-        return _judged(read_dc(payload, oai_identifier=oai_identifier, datestamp=datestamp), [], None, today)
+        return _judged(read_dc(payload, oai_identifier=oai_identifier, datestamp=datestamp), [], None, today,
+                       institution_code, dc_open_access(payload))
     found = "no payload" if payload is None else f"a {etree.QName(payload).text} payload"
     raise UnsupportedMetadataFormat(f"metadata format {prefix!r} ({found}) cannot be read: Hylla reads "
                                     "swepub_mods, mods and oai_dc")

@@ -17,7 +17,9 @@ from exports import identifiers as ids
 from exports.readmodel import (
     Contributor, HostItem, Identifier, Keyword, LangText, Publication, RelatedRecord, Title,
 )
-from harvest.parse_values import find_date, free_text, identifier_value, language_code, plain_text
+from harvest.parse_values import (
+    find_date, free_text, identifier_value, is_open_access_statement, is_open_licence, language_code, plain_text,
+)
 
 DC_NS = "http://purl.org/dc/elements/1.1/"
 OAI_DC_NS = "http://www.openarchives.org/OAI/2.0/oai_dc/"
@@ -127,3 +129,8 @@ def read_dc(dc: etree._Element, *, oai_identifier: str, datestamp: dt.datetime |
         oai_identifier=oai_identifier,
         datestamp=datestamp,
     )
+
+
+def dc_open_access(dc: etree._Element) -> bool:
+    """Whether ``dc:rights`` says the full text is open (info:eu-repo's openAccess, a CC licence)."""
+    return any(is_open_access_statement(text) or is_open_licence(text) for text, _ in _values(dc, "rights"))

@@ -24,7 +24,10 @@ from exports.readmodel import (
 )
 from exports.vocabularies import OUTPUT_TYPE_BASE_URI, map_subject_code, subject_labels, svep_type_of
 from harvest.parse_mods_names import XLINK_HREF, Kids, attr, child, children, lang_of, read_names, roles_of
-from harvest.parse_values import find_date, free_text, identifier_value, language_code, parse_datetime, plain_text
+from harvest.parse_values import (
+    find_date, free_text, identifier_value, is_open_access_statement, is_open_licence, language_code, parse_datetime,
+    plain_text,
+)
 
 _SSIF_AUTHORITIES = frozenset({"uka.se", "hsv", "ssif"})
 _IGNORED_SUBJECT_AUTHORITIES = frozenset({"svep"})  # the pre-2011 SVEP subject codes
@@ -75,6 +78,7 @@ class ModsReader:
         self.mods = mods
         self.oai_identifier = oai_identifier
         self.problems: list[Problem] = []
+        self.open_access = False  # a free full text or an open licence: known once read() has run
         top = Kids(mods)  # the reader asks for some thirty kinds of top-level element
         self._all, self._one = top.all, top.first
 
@@ -313,10 +317,24 @@ class ModsReader:
             kind, text, href = attr(condition, "type"), plain_text(condition), attr(condition, XLINK_HREF)
             if kind == "use and reproduction" and (href or text.startswith("http")):
                 licence = licence or href or text
-            elif kind == "restriction on access" and (text or href):
-                label = attr(condition, "displayLabel") or "restriction on access"
+            elif (text or href) and kind in ("restriction on access", ""):
+                # DiVA's untyped "gratis" says the full text is free: kept as a note like the typed ones.
+                label = attr(condition, "displayLabel") or kind or "access condition"
                 notes.append(LangText(f"{label.capitalize()}: {text or href}"))
+            if is_open_access_statement(text) or is_open_access_statement(href):
+                self.open_access = True
+        if is_open_licence(licence):
+            self.open_access = True
         return licence, notes
+
+    def _links(self) -> tuple[Link, ...]:
+        links = []
+        for url in (u for location in self._all("location") for u in children(location, "url")):
+            if address := plain_text(url):
+                links.append(Link(address, attr(url, "displayLabel") or None))
+                # DiVA and Hylla mark a full text anyone may read with note="free".
+                self.open_access = self.open_access or attr(url, "note").lower() == "free"
+        return tuple(links)
 
     # --- the record ------------------------------------------------------------------------------
 
@@ -369,8 +387,7 @@ class ModsReader:
             funding=tuple(Funding(f) for f in notes.funders),
             licence=licence,
             notes=tuple(notes.texts + access_notes),
-            links=tuple(Link(u, attr(url, "displayLabel") or None) for url in (u for loc in self._all("location") for u in children(loc, "url"))
-                        if (u := plain_text(url))),
+            links=self._links(),
             thesis=ThesisInfo(level, degree_name=notes.degree, defence_at=origin.defence,
                               defence_place=notes.venue) if level else None,
             related=tuple(related.others + [RelatedRecord("host", h.title) for h in related.hosts[1:]]),

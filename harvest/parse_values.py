@@ -137,3 +137,18 @@ def identifier_value(scheme: str, value: str) -> str:
         return normalise_identifier(scheme, text)
     except ValueError:
         return text
+
+
+_OPEN_ACCESS_STATEMENTS = frozenset({"gratis", "free", "open access", "openaccess", "fritt tillgänglig",
+                                     "info:eu-repo/semantics/openaccess", "http://purl.org/coar/access_right/c_abf2"})
+_OPEN_LICENCES = ("creativecommons.org/licenses/", "creativecommons.org/publicdomain/")
+
+
+def is_open_access_statement(text: str | None) -> bool:
+    """An access statement that says anyone may read the full text (DiVA's "gratis", COAR, info:eu-repo)."""
+    return bool(text) and text.strip().lower() in _OPEN_ACCESS_STATEMENTS
+
+
+def is_open_licence(uri: str | None) -> bool:
+    """A Creative Commons licence or public-domain mark: the work is open access by its licence."""
+    return bool(uri) and any(part in uri.lower() for part in _OPEN_LICENCES)

@@ -11,12 +11,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import os
+import socket
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from harvest import dedup, judge, store, xslt
+from harvest import dedup, judge, quality_reports, store, xslt
 from harvest.client import (
     BadResumptionToken, ClientSettings, HarvestError, HostRateLimiter, OAIClient, OAIRecord, Page, TransportError,
     format_datestamp, parse_datestamp,
@@ -36,6 +39,9 @@ class HarvestOptions:
     client: ClientSettings = field(default_factory=ClientSettings)
     dedup: bool = True  # re-cluster what changed when the run ends
     workers: int = 1  # processes that parse and judge records (the default parser only)
+    # How long the source stays ours without news from this run: renewed with every page, so only
+    # a harvester that died (or one stuck on a single page this long) lets another take over.
+    lease: dt.timedelta = dt.timedelta(minutes=30)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,15 +73,21 @@ class _Job:
     prefix: str
     set_spec: str | None
     xslt: str | None
+    institution: str | None
     mode: str
     token: str | None
+    owner: str  # who holds the source's lease for this run
+    lease: dt.timedelta
 
 
 def harvest_source(sessions: sessionmaker[Session], name: str, options: HarvestOptions = HarvestOptions(), *,
                    parse: ParseFunction | None = None, limiter: HostRateLimiter | None = None,
                    on_page: Callable[[Progress], None] | None = None) -> RunReport:
-    """Harvest one source into the store; every outcome, failures included, is recorded as a run."""
-    job = _begin(sessions, name, options)
+    """Harvest one source into the store; every outcome, failures included, is recorded as a run.
+
+    Raises ``store.SourceBusy`` (and records nothing) when another harvester holds the source.
+    """
+    job = _begin(sessions, name, options, f"{socket.gethostname()}/{os.getpid()}/{uuid.uuid4().hex[:8]}")
     client = OAIClient(job.base_url, options.client, limiter)
     status, message = "succeeded", None
     try:
@@ -87,7 +99,7 @@ def harvest_source(sessions: sessionmaker[Session], name: str, options: HarvestO
             if not run.pages:
                 run.from_used, run.until_used = _window(source, run.mode, options, info.granularity)
             window = (run.from_used, run.until_used)
-        with Judges(Recipe(job.name, job.prefix, job.xslt), parse, options.workers) as judges:
+        with Judges(Recipe(job.name, job.prefix, job.xslt, job.institution), parse, options.workers) as judges:
             for page in _pages(client, job, window):
                 with sessions.begin() as s:
                     source, run = _load(s, job)
@@ -104,6 +116,10 @@ def harvest_source(sessions: sessionmaker[Session], name: str, options: HarvestO
     except (HarvestError, xslt.XSLTError) as exc:
         status = "interrupted" if isinstance(exc, TransportError) else "failed"
         message = f"{getattr(exc, 'code', 'xslt')}: {exc}"
+    except store.SourceBusy as exc:
+        # Another harvester holds the source (and may have resumed this very run): leave it alone.
+        log.warning("harvest source=%s run=%d lease lost: %s", job.name, job.run_id, exc)
+        return RunReport(job.run_id, job.name, "interrupted", Counts(), 0, f"lease_lost: {exc}")
     except (KeyboardInterrupt, SystemExit):
         _finish(sessions, job, "interrupted", "the harvester was stopped", with_dedup=False)
         raise
@@ -113,10 +129,15 @@ def harvest_source(sessions: sessionmaker[Session], name: str, options: HarvestO
     return _finish(sessions, job, status, message, options.dedup)
 
 
-def _begin(sessions: sessionmaker[Session], name: str, options: HarvestOptions) -> _Job:
-    """Resume the source's unfinished run from its checkpoint, or start a new one."""
+def _begin(sessions: sessionmaker[Session], name: str, options: HarvestOptions, owner: str) -> _Job:
+    """Take the source's lease, then resume its unfinished run from its checkpoint, or start a new one."""
     with sessions.begin() as s:
+        taken = store.take_lease(s, name, owner, options.lease)  # first: a write, so SQLite waits for the lock
         source = store.get_source(s, name)
+        if not taken:
+            holder = store.lease_holder(s, source.id)
+            who = f"{holder[0]} until {holder[1]:%Y-%m-%d %H:%M:%S} UTC" if holder else "another harvester"
+            raise store.SourceBusy(f"source {name} is being harvested by {who}; not starting a second run")
         run = None if options.full else store.resumable_run(s, source)
         if run is not None:
             store.reopen_run(s, run)
@@ -125,10 +146,13 @@ def _begin(sessions: sessionmaker[Session], name: str, options: HarvestOptions) 
             mode = "full" if options.full or source.last_success_from is None else "incremental"
             run = store.start_run(s, source, mode, None, None)
         return _Job(source.id, run.id, source.name, source.base_url, source.metadata_prefix, source.set_spec,
-                    source.xslt, run.mode, source.checkpoint_token if run.pages else None)
+                    source.xslt, source.institution_code, run.mode, source.checkpoint_token if run.pages else None,
+                    owner, options.lease)
 
 
 def _load(s: Session, job: _Job) -> tuple[Source, HarvestRun]:
+    """The source and the run, after renewing the lease (the transaction's first statement, see ``store.hold_lease``)."""
+    store.hold_lease(s, job.source_id, job.owner, job.lease)
     return s.get_one(Source, job.source_id), s.get_one(HarvestRun, job.run_id)
 
 
@@ -144,7 +168,9 @@ def _finish(sessions: sessionmaker[Session], job: _Job, status: str, message: st
             store.add_event(s, run, "error", message, code=message.split(":", 1)[0])
         if with_dedup:
             dedup.refresh(s)
+        run.quality = quality_reports.snapshot(s, source.id)
         store.finish_run(s, source, run, status, message)
+        store.release_lease(s, source.id, job.owner)
         report = RunReport(run.id, job.name, status, _counts(run), run.pages, message)
     log.info("harvest source=%s run=%d status=%s pages=%d %s", job.name, job.run_id, status, report.pages,
              report.counts)
@@ -196,7 +222,8 @@ def _import_page(s: Session, source: Source, run: HarvestRun, page: Page, judges
         else:
             records[rec.header.identifier] = rec  # a repeated identifier: the later copy wins
     known = store.known_records(s, source.id, records)
-    salt = source.xslt or ""
+    # A new repair stylesheet or institution code changes what a record becomes: it is judged again.
+    salt = (source.xslt or "") + (f"\x00{source.institution_code}" if source.institution_code else "")
     to_judge: list[tuple[OAIRecord, str]] = []
     versions: list[RecordVersion] = []
     seen: list[int] = []
@@ -231,7 +258,7 @@ def _import_page(s: Session, source: Source, run: HarvestRun, page: Page, judges
 
 
 def _digest(rec: OAIRecord, salt: str) -> str:
-    """What 'unchanged' means: the same record XML under the same repair stylesheet."""
+    """What 'unchanged' means: the same record XML under the same repair stylesheet and institution code."""
     return hashlib.sha256(f"{rec.raw_xml}\x00{salt}".encode()).hexdigest()
 
 

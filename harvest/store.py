@@ -8,25 +8,36 @@ and kind of change), since a national harvest moves millions of rows.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import urllib.parse
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import ColumnElement, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from harvest import xslt
+from harvest import bibliography, xslt
+from harvest.schedule import parse_cron
 from harvest.models import (
-    METADATA_PREFIXES, BlockingKey, HarvestedRecord, HarvestRun, MergeDecision, RunEvent, Source, Work,
-    WorkMembership, utc_now,
+    METADATA_PREFIXES, BlockingKey, HarvestedRecord, HarvestRun, MergeDecision, RecordProblem, RunEvent, Source,
+    Work, WorkFacet, WorkMembership, utc_now,
 )
 
 CHUNK = 500  # ids per IN (...) list: well under SQLite's 32766 host parameters and PostgreSQL's 65535
+INSTITUTION_CODE = re.compile(r"^[a-z0-9][a-z0-9\-]{0,63}$")
 
 
 class SourceError(ValueError):
-    """A source definition we refuse, or a source that does not exist."""
+    """A source definition we refuse, or a source that does not exist; ``errors`` maps each bad field to why."""
+
+    def __init__(self, message: str, errors: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.errors = errors or {}
+
+
+class SourceBusy(SourceError):
+    """Another harvester holds the source's lease: at most one run per source at a time."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +55,7 @@ class RecordVersion:
     xsd_valid: bool | None = None
     match_features: dict[str, Any] | None = None
     keys: tuple[str, ...] = ()
+    institution: str | None = None  # its organisation code, else its source's name (for quality reports)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,26 +88,54 @@ def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
 
 # -- sources ---------------------------------------------------------------------------------------
 
-def add_source(session: Session, name: str, base_url: str, metadata_prefix: str, *, set_spec: str | None = None,
-               xslt_text: str | None = None, schedule: str | None = None, contact: str | None = None) -> Source:
-    """A new source, after checking every field: a bad one is refused with the reason."""
+def source_errors(session: Session, name: str, base_url: str, metadata_prefix: str, *,
+                  xslt_text: str | None = None, schedule: str | None = None,
+                  institution_code: str | None = None) -> dict[str, str]:
+    """What is wrong with a source definition, field by field (empty when nothing is)."""
+    errors: dict[str, str] = {}
     name = name.strip()
     if not name or len(name) > 100 or any(c.isspace() for c in name):
-        raise SourceError(f"source name {name!r} must be 1 to 100 characters without spaces")
-    parts = urllib.parse.urlsplit(base_url)
+        errors["name"] = f"source name {name!r} must be 1 to 100 characters without spaces"
+    elif session.scalar(select(Source.id).where(Source.name == name)) is not None:
+        errors["name"] = f"a source named {name!r} already exists"
+    parts = urllib.parse.urlsplit(base_url.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
-        raise SourceError(f"{base_url!r} is not an OAI-PMH base URL (http or https, no query string)")
+        errors["base_url"] = f"{base_url!r} is not an OAI-PMH base URL (http or https, no query string)"
     if metadata_prefix not in METADATA_PREFIXES:
-        raise SourceError(f"metadata prefix {metadata_prefix!r} is not harvested; use one of {', '.join(METADATA_PREFIXES)}")
+        errors["metadata_prefix"] = (f"metadata prefix {metadata_prefix!r} is not harvested; use one of "
+                                     f"{', '.join(METADATA_PREFIXES)}")
     if xslt_text is not None:
         try:
             xslt.check_stylesheet(xslt_text)
         except xslt.XSLTError as exc:
-            raise SourceError(f"source {name}: {exc}") from None
-    if session.scalar(select(Source.id).where(Source.name == name)) is not None:
-        raise SourceError(f"a source named {name!r} already exists")
-    source = Source(name=name, base_url=base_url, metadata_prefix=metadata_prefix, set_spec=set_spec or None,
-                    xslt=xslt_text, schedule=schedule, contact=contact, enabled=True, checkpoint_pages=0)
+            errors["xslt"] = f"source {name}: {exc}"
+    if schedule:
+        try:
+            parse_cron(schedule)
+        except ValueError as exc:
+            errors["schedule"] = str(exc)
+    if institution_code is not None and not INSTITUTION_CODE.match(institution_code):
+        errors["institution_code"] = (f"{institution_code!r} is not an organisation code: KB's codes are lower "
+                                      "case letters, digits and hyphens, such as kth, uu or hb")
+    return errors
+
+
+def add_source(session: Session, name: str, base_url: str, metadata_prefix: str, *, set_spec: str | None = None,
+               xslt_text: str | None = None, schedule: str | None = None, contact: str | None = None,
+               institution_code: str | None = None) -> Source:
+    """A new source, after checking every field: a bad one is refused with the reason.
+
+    ``institution_code`` is given to every record that names no organisation of its own: oai_dc
+    has no recordContentSource, so a Dublin Core source without one has all its records rejected
+    by SwePub's rule 01.
+    """
+    errors = source_errors(session, name, base_url, metadata_prefix, xslt_text=xslt_text, schedule=schedule,
+                           institution_code=institution_code)
+    if errors:
+        raise SourceError("; ".join(errors.values()), errors)
+    source = Source(name=name.strip(), base_url=base_url.strip(), metadata_prefix=metadata_prefix,
+                    set_spec=set_spec or None, xslt=xslt_text, schedule=schedule.strip() if schedule else None,
+                    contact=contact or None, institution_code=institution_code, enabled=True, checkpoint_pages=0)
     session.add(source)
     session.flush()
     return source
@@ -120,6 +160,51 @@ def record_identify(session: Session, source: Source, *, repository_name: str, g
     source.earliest_datestamp = earliest_datestamp
     source.deleted_record = deleted_record
     source.identified_at = utc_now()
+
+
+# -- leases: one run per source at a time -----------------------------------------------------------
+
+def take_lease(session: Session, name: str, owner: str, ttl: dt.timedelta) -> bool:
+    """Hold the source ``name`` for ``owner`` until now + ``ttl``, unless another owner holds an unexpired lease.
+
+    One conditional UPDATE, so two harvesters (cron, a Celery worker on another machine, a person
+    at the CLI) racing for one source cannot both win, on SQLite and PostgreSQL alike. It should be
+    the first statement of its transaction (see ``hold_lease``); the caller commits at once, so
+    the lease is visible to the others before the run starts. False also when there is no such source.
+    """
+    now = utc_now()
+    taken = session.execute(
+        update(Source).where(Source.name == name,
+                             (Source.lock_owner.is_(None)) | (Source.lock_owner == owner) | (Source.lock_expires < now))
+        .values(lock_owner=owner, lock_expires=now + ttl).execution_options(synchronize_session=False))
+    return bool(taken.rowcount)
+
+
+def hold_lease(session: Session, source_id: int, owner: str, ttl: dt.timedelta) -> None:
+    """Extend ``owner``'s lease, as the first statement of each of a run's transactions.
+
+    Starting with a write matters on SQLite: a transaction that reads first and writes later
+    cannot wait for another writer to finish (SQLite refuses it at once, "database is locked"),
+    while one that starts with a write waits for the lock. A lease lost meanwhile (the run stalled
+    longer than ``ttl`` and another harvester took the source) stops this run rather than doubling it.
+    """
+    renewed = session.execute(
+        update(Source).where(Source.id == source_id, Source.lock_owner == owner)
+        .values(lock_expires=utc_now() + ttl).execution_options(synchronize_session=False))
+    if not renewed.rowcount:
+        holder = lease_holder(session, source_id)
+        raise SourceBusy(f"source {source_id} was taken over by {holder[0] if holder else 'another harvester'} "
+                         f"while this run ({owner}) was between pages; this run stops so that only one harvests it")
+
+
+def release_lease(session: Session, source_id: int, owner: str) -> None:
+    session.execute(update(Source).where(Source.id == source_id, Source.lock_owner == owner)
+                    .values(lock_owner=None, lock_expires=None).execution_options(synchronize_session=False))
+
+
+def lease_holder(session: Session, source_id: int) -> tuple[str, dt.datetime] | None:
+    row = session.execute(select(Source.lock_owner, Source.lock_expires).where(Source.id == source_id)).one()
+    return (row[0], row[1]) if row[0] is not None and row[1] is not None and row[1] > utc_now() else None
 
 
 # -- runs ------------------------------------------------------------------------------------------
@@ -201,12 +286,21 @@ def known_records(session: Session, source_id: int, identifiers: Iterable[str]) 
     return found
 
 
+SEVERITY_WEIGHTS = {"reject": 10_000, "error": 100, "warning": 10, "info": 0}
+
+
+def quality_score(problems: Iterable[dict[str, Any]]) -> int:
+    """How bad a record is: a rejection outweighs any number of errors, an error ten warnings."""
+    return sum(SEVERITY_WEIGHTS.get(p["severity"], 0) for p in problems)
+
+
 def _row(version: RecordVersion) -> dict[str, Any]:
     return {
         "datestamp": version.datestamp, "deleted": version.deleted, "raw_xml": version.raw_xml,
         "record": version.record, "accepted": version.accepted, "problems": version.problems,
         "xsd_valid": version.xsd_valid, "content_hash": version.content_hash,
-        "match_features": version.match_features, "needs_dedup": True,
+        "match_features": version.match_features, "needs_dedup": True, "institution": version.institution,
+        "quality_score": quality_score(version.problems),
     }
 
 
@@ -219,12 +313,28 @@ def write_records(session: Session, source_id: int, run_id: int, new: Sequence[R
         table = HarvestedRecord.__table__  # Core insert: the ORM's bulk bookkeeping costs more than the SQL here
         ids = session.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).all()
         _insert_keys(session, zip(ids, (v.keys for v in new), strict=True))
+        _insert_problems(session, zip(ids, new, strict=True))
     if changed:
         session.execute(update(HarvestedRecord), [{**_row(v), "id": rid, "last_seen_run_id": run_id}
                                                   for rid, v in changed])
         replace_keys(session, [(rid, v.keys) for rid, v in changed])
+        _delete_problems(session, [rid for rid, _ in changed])
+        _insert_problems(session, changed)
     if seen:
         session.execute(update(HarvestedRecord), [{"id": rid, "last_seen_run_id": run_id} for rid in seen])
+
+
+def _insert_problems(session: Session, pairs: Iterable[tuple[int, RecordVersion]]) -> None:
+    rows = [{"record_id": rid, "code": p["code"][:64], "severity": p["severity"], "name": p.get("name"),
+             "path": p["path"][:300], "message": p["message"]}
+            for rid, version in pairs if not version.deleted for p in version.problems]
+    if rows:
+        session.execute(insert(RecordProblem.__table__), rows)
+
+
+def _delete_problems(session: Session, record_ids: Sequence[int]) -> None:
+    for chunk in _chunks(record_ids):
+        session.execute(delete(RecordProblem).where(RecordProblem.record_id.in_(chunk)))
 
 
 def _insert_keys(session: Session, pairs: Iterable[tuple[int, Sequence[str]]]) -> None:
@@ -243,8 +353,9 @@ def mark_deleted(session: Session, record_ids: Sequence[int], run_id: int) -> No
     """Deleted at the source: keep the row (and its XML) as a tombstone, drop it from deduplication."""
     for chunk in _chunks(record_ids):
         session.execute(update(HarvestedRecord).where(HarvestedRecord.id.in_(chunk)).values(
-            deleted=True, needs_dedup=True, match_features=None, last_seen_run_id=run_id))
+            deleted=True, needs_dedup=True, match_features=None, last_seen_run_id=run_id, quality_score=0))
         session.execute(delete(BlockingKey).where(BlockingKey.record_id.in_(chunk)))
+        session.execute(delete(RecordProblem).where(RecordProblem.record_id.in_(chunk)))
 
 
 def live_identifiers(session: Session, source_id: int) -> dict[str, int]:
@@ -398,12 +509,14 @@ class WorkRow:
     provenance: dict[str, Any]
     institutions: list[str]
     members: list[tuple[int, str, str]]  # record id, reason, decided_by
+    open_access: bool = False  # some member says its full text is free
 
 
 def clear_works(session: Session, drop: Sequence[int], rewrite: Sequence[int]) -> None:
     """Delete the works in ``drop`` and the memberships of those in ``rewrite`` before they are rewritten."""
     for chunk in _chunks(list(drop) + list(rewrite)):
         session.execute(delete(WorkMembership).where(WorkMembership.work_id.in_(chunk)))
+        session.execute(delete(WorkFacet).where(WorkFacet.work_id.in_(chunk)))
     for chunk in _chunks(list(drop)):
         session.execute(delete(Work).where(Work.id.in_(chunk)))
 
@@ -418,10 +531,15 @@ def write_works(session: Session, keep: Sequence[tuple[int, WorkRow]], new: Sequ
         table = Work.__table__
         ids = session.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True),
                               [_work_values(row, now) for row in new]).all()
+    written = [*keep, *zip(ids, new, strict=True)]
     members = [{"work_id": wid, "record_id": rid, "reason": reason, "decided_by": by}
-               for wid, row in [*keep, *zip(ids, new, strict=True)] for rid, reason, by in row.members]
+               for wid, row in written for rid, reason, by in row.members]
     if members:
         session.execute(insert(WorkMembership.__table__), members)
+    facets = [{"work_id": wid, "facet": facet, "value": value} for wid, row in written
+              for facet, value in bibliography.facet_values(row.merged, row.institutions, row.open_access)]
+    if facets:
+        session.execute(insert(WorkFacet.__table__), facets)
 
 
 def mark_clustered(session: Session, record_ids: Sequence[int] | None) -> None:
@@ -437,14 +555,16 @@ def mark_clustered(session: Session, record_ids: Sequence[int] | None) -> None:
 def _work_values(row: WorkRow, now: dt.datetime) -> dict[str, Any]:
     return {"cluster_key": row.cluster_key[:300], "master_record_id": row.master_record_id, "merged": row.merged,
             "provenance": row.provenance, "institutions": row.institutions, "record_count": len(row.members),
-            "updated": now}
+            "updated": now, **bibliography.work_columns(row.merged)}
 
 
-def iter_works(session: Session, batch: int = 1000) -> Iterator[tuple[Work, list[tuple[HarvestedRecord, WorkMembership]]]]:
-    """Every work with its member records and memberships, in id order, a batch at a time."""
+def iter_works(session: Session, batch: int = 1000, where: ColumnElement[bool] | None = None,
+               ) -> Iterator[tuple[Work, list[tuple[HarvestedRecord, WorkMembership]]]]:
+    """Every work (that meets ``where``) with its member records and memberships, in id order, a batch at a time."""
     last = 0
     while True:
-        works = list(session.scalars(select(Work).where(Work.id > last).order_by(Work.id).limit(batch)))
+        stmt = select(Work).where(Work.id > last).order_by(Work.id).limit(batch)
+        works = list(session.scalars(stmt.where(where) if where is not None else stmt))
         if not works:
             return
         members: dict[int, list[tuple[HarvestedRecord, WorkMembership]]] = {}
@@ -457,3 +577,4 @@ def iter_works(session: Session, batch: int = 1000) -> Iterator[tuple[Work, list
         for work in works:
             yield work, members.get(work.id, [])
         last = works[-1].id
+        session.expunge_all()  # a whole export must not pile every work and record up in the session

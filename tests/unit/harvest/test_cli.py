@@ -12,7 +12,8 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import Engine
 
-from harvest.cli import CSV_COLUMNS, harvest_cli
+from harvest.cli import harvest_cli
+from harvest.works_export import CSV_COLUMNS
 from tests.harvest_server import OAITestServer, identify
 
 FAST = ["--timeout", "2", "--min-interval", "0"]

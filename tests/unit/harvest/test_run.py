@@ -282,10 +282,11 @@ def test_a_record_the_parser_trips_on_is_rejected_and_the_page_imported(
     _sickle(oai_server)
     _source(sessions, oai_server, "oai_dc")
 
-    def fragile(metadata, prefix, *, oai_identifier, datestamp):  # type: ignore[no-untyped-def]
+    def fragile(metadata, prefix, *, oai_identifier, datestamp, institution_code):  # type: ignore[no-untyped-def]
         if oai_identifier.endswith("1585322"):
             raise KeyError("dc:title")
-        return parse_metadata(metadata, prefix, oai_identifier=oai_identifier, datestamp=datestamp)
+        return parse_metadata(metadata, prefix, oai_identifier=oai_identifier, datestamp=datestamp,
+                              institution_code=institution_code)
 
     report = harvest_source(sessions, "src", HarvestOptions(client=quick), parse=fragile)
     assert report.status == "succeeded"
