@@ -4,9 +4,10 @@ Counting facets in SQL means grouping every key of every hit; with tens of thous
 that is most of a search's time. Here a search turns its hits into one bitset and each facet
 value costs an AND and a popcount on machine words (Lucene counts facets from doc values and
 bitsets in the same spirit). The bitsets belong to one ``generation`` of the index (see
-``SearchState``): a process rebuilds them, under a lock, when the generation it reads in the
-search's own transaction differs, so a count can never mix two states of the index. Above
-``MAX_DOCUMENTS`` the rebuild after each change would cost more than it saves and SQL counts.
+``SearchState``) and are used only by a search whose own transaction reads that generation, so
+a count can never mix two states of the index. Small indexes are rebuilt by the search that
+finds them stale; large ones by a background thread while SQL counts meanwhile; above
+``MAX_DOCUMENTS`` the rebuilds after each change would cost more than they save and SQL counts.
 """
 
 from __future__ import annotations
@@ -17,13 +18,16 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from repository.models import SearchDocument, SearchState, SearchValue
 from repository.search.service import SCALAR_FACETS
 
 MAX_DOCUMENTS = 300_000
+# Up to this many documents a search rebuilds stale bitsets itself (well under a second); above
+# it a thread rebuilds them from the committed index while searches count in SQL meanwhile.
+SYNC_LIMIT = 20_000
 MANY_VALUED = ("unit", "subject", "language")
 
 
@@ -81,37 +85,62 @@ class FacetBits:
 
 _cache: dict[str, FacetBits] = {}
 _lock = threading.Lock()
+_builders: dict[str, threading.Thread] = {}
 
 
 def current(session: Session) -> FacetBits | None:
-    """The bitsets of the index as this session's transaction sees it; None above the size limit."""
+    """The bitsets of the index as this session's transaction sees it; None if there are none yet."""
     generation = session.execute(select(SearchState.generation).where(SearchState.id == 1)).scalar()
     if generation is None:
         return None
-    bind = session.get_bind()
-    key = str(bind.engine.url)
+    engine = session.get_bind().engine
+    key = str(engine.url)
     found = _cache.get(key)
     if found is not None and found.generation == generation:
         return found
+    size = session.execute(select(func.count()).select_from(SearchDocument)).scalar_one()
+    if size > MAX_DOCUMENTS:
+        return None
+    if size > SYNC_LIMIT:
+        _build_in_background(engine, key)
+        return None
     with _lock:
         found = _cache.get(key)
-        if found is not None and found.generation == generation:
-            return found
-        built = _build(session, generation)
-        if built is None:
-            _cache.pop(key, None)
-            return None
-        _cache[key] = built
-        return built
+        if found is None or found.generation != generation:
+            found = _cache[key] = _build(session, generation)
+        return found
 
 
-def _build(session: Session, generation: str) -> FacetBits | None:
+def _build_in_background(engine: Engine, key: str) -> None:
+    """Start one thread per database that rebuilds the bitsets from the committed index."""
+    with _lock:
+        running = _builders.get(key)
+        if running is not None and running.is_alive():
+            return
+
+        def build() -> None:
+            with Session(engine) as own:
+                generation = own.execute(select(SearchState.generation).where(SearchState.id == 1)).scalar()
+                if generation is not None:
+                    built = _build(own, generation)
+                    with _lock:
+                        _cache[key] = built
+
+        thread = _builders[key] = threading.Thread(target=build, name="facet-bitsets", daemon=True)
+        thread.start()
+
+
+def wait_for_builds(timeout: float | None = None) -> None:
+    """Wait for background rebuilds (for tests and benchmarks that need the bitsets in place)."""
+    for thread in list(_builders.values()):
+        thread.join(timeout)
+
+
+def _build(session: Session, generation: str) -> FacetBits:
     docs = SearchDocument.__table__.c
     columns = [docs[c] for c in SCALAR_FACETS.values()]
     rows = session.execute(select(docs.publication_id, docs.public_from, docs.open_from, *columns)
-                           .order_by(docs.publication_id).limit(MAX_DOCUMENTS + 1)).all()
-    if len(rows) > MAX_DOCUMENTS:
-        return None
+                           .order_by(docs.publication_id)).all()
     position = {row[0]: i for i, row in enumerate(rows)}
     size = len(rows)
     members: dict[str, dict[str, list[int]]] = {name: {} for name in (*SCALAR_FACETS, *MANY_VALUED)}

@@ -251,14 +251,25 @@ def build_corpus(backend: str, tmp: Path, search_url: str = "") -> Corpus:
     return Corpus(backend, app, url, ids, oracle, now.date())
 
 
-@pytest.fixture(scope="session", params=search_backends())
-def corpus(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Corpus]:
-    backend = request.param
-    search_url = request.getfixturevalue("opensearch_url") if backend == "opensearch" else ""
-    built = build_corpus(backend, tmp_path_factory.mktemp(f"corpus-{backend}"), search_url)
-    try:
-        yield built
-    finally:
-        built.app.extensions[DB_EXTENSION].engine.dispose()
-        _drop(built.url)
+@pytest.fixture(scope="session")
+def corpora(tmp_path_factory: pytest.TempPathFactory, opensearch_url: str) -> Iterator[Callable[[str], Corpus]]:
+    """Build each backend's corpus on first use, once for the whole run."""
+    built: dict[str, Corpus] = {}
 
+    def get(backend: str) -> Corpus:
+        if backend not in built:
+            built[backend] = build_corpus(backend, tmp_path_factory.mktemp(f"corpus-{backend}"),
+                                          opensearch_url if backend == "opensearch" else "")
+        return built[backend]
+
+    try:
+        yield get
+    finally:
+        for done in built.values():
+            done.app.extensions[DB_EXTENSION].engine.dispose()
+            _drop(done.url)
+
+
+@pytest.fixture(scope="session", params=search_backends())
+def corpus(request: pytest.FixtureRequest, corpora: Callable[[str], Corpus]) -> Corpus:
+    return corpora(request.param)
