@@ -33,7 +33,7 @@ from repository.db import make_engine
 from repository import demo
 from repository.demo import load_demo
 from repository.models import Publication, SearchDocument
-from repository.search import embedded_backend
+from repository.search import embedded_backend, facet_bits
 from repository.search.indexer import index_all
 from repository.search.service import Backend, plan
 
@@ -72,6 +72,7 @@ def run_queries(backend: Backend, repeat: int) -> dict[str, list[float]]:
     results: dict[str, list[float]] = {}
     for q, filters, sort in QUERIES:
         backend.search(plan(q, filters, sort=sort))
+    facet_bits.wait_for_builds()  # large embedded indexes build their facet bitsets in a thread
     deep_cursor = None
     first = backend.search(plan("", {}, sort="title", size=200, facets=False))
     deep_cursor = first.next_cursor
