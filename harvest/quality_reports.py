@@ -11,6 +11,7 @@ An institution is a record's organisation code, or its source's name when it nam
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -66,9 +67,14 @@ class TrendPoint:
     by_severity: dict[str, int]
 
 
+@functools.cache
+def _labels() -> dict[str, dict[str, str]]:
+    return flag_labels()  # read from its file on every call: once is enough
+
+
 def label_for(code: str, name: str | None, message: str) -> str:
     """SwePub's English label for the flag (``exports.vocabularies.flag_labels``) when the rule has one."""
-    labels = flag_labels()
+    labels = _labels()
     for key in (name, code):
         if key and key in labels:
             return labels[key]["en"]

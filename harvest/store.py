@@ -578,3 +578,83 @@ def iter_works(session: Session, batch: int = 1000, where: ColumnElement[bool] |
             yield work, members.get(work.id, [])
         last = works[-1].id
         session.expunge_all()  # a whole export must not pile every work and record up in the session
+
+
+# -- the bibliography's pages --------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class WorkView:
+    """A work with its members (record, membership, source name) and the operator decisions that touch them."""
+
+    work: Work
+    members: list[tuple[HarvestedRecord, WorkMembership]]
+    decisions: list[MergeDecision]
+
+
+def work_view(session: Session, work_id: int) -> WorkView:
+    work = session.get(Work, work_id)
+    if work is None:
+        raise SourceError(f"no work with number {work_id} in the national bibliography")
+    rows = session.execute(select(HarvestedRecord, WorkMembership)
+                           .join(WorkMembership, WorkMembership.record_id == HarvestedRecord.id)
+                           .where(WorkMembership.work_id == work_id).order_by(HarvestedRecord.id)).all()
+    members = [(record, membership) for record, membership in rows]
+    return WorkView(work, members, merge_decisions(session, [record.id for record, _ in members]))
+
+
+def work_of_record(session: Session, record_id: int) -> int | None:
+    return session.scalar(select(WorkMembership.work_id).where(WorkMembership.record_id == record_id))
+
+
+def get_record_by_id(session: Session, record_id: int) -> HarvestedRecord:
+    record = session.get(HarvestedRecord, record_id)
+    if record is None:
+        raise SourceError(f"no harvested record with number {record_id}")
+    return record
+
+
+def split_out(session: Session, work_id: int, record_id: int, who: str, comment: str | None) -> None:
+    """Keep ``record_id`` apart from every other member of the work, now and after every later harvest."""
+    view = work_view(session, work_id)
+    others = [record.id for record, _ in view.members if record.id != record_id]
+    if len(others) == len(view.members):
+        raise SourceError(f"record {record_id} is not part of work {work_id}", {"record_id": "not in this work"})
+    if not others:
+        raise SourceError(f"work {work_id} has only record {record_id}: there is nothing to split",
+                          {"record_id": "the only record of this work"})
+    for other in others:
+        decide(session, record_id, other, "force_split", who, comment)
+
+
+def merge_works(session: Session, work_id: int, other_work_id: int, who: str, comment: str | None) -> None:
+    """Join two works by a forced merge of their master records, honoured by every later clustering."""
+    if work_id == other_work_id:
+        raise SourceError("a work cannot be merged with itself", {"other_work": "that is this work"})
+    mine, theirs = session.get(Work, work_id), session.get(Work, other_work_id)
+    if mine is None:
+        raise SourceError(f"no work with number {work_id}")
+    if theirs is None:
+        raise SourceError(f"no work with number {other_work_id}", {"other_work": f"there is no work {other_work_id}"})
+    if mine.master_record_id is None or theirs.master_record_id is None:
+        raise SourceError("one of the works has no master record to merge by")
+    decide(session, mine.master_record_id, theirs.master_record_id, "force_merge", who, comment)
+
+
+def sources_overview(session: Session, events_per_source: int = 10) -> list[tuple[Source, HarvestRun | None, dict[str, int], list[RunEvent]]]:
+    """Every source with its newest run, its record counts and that run's last error events."""
+    runs = latest_runs(session)
+    counts = record_counts(session)
+    out = []
+    for source in list_sources(session):
+        run = runs.get(source.id)
+        events = []
+        if run is not None:
+            events = list(session.scalars(select(RunEvent).where(RunEvent.run_id == run.id, RunEvent.level == "error")
+                                          .order_by(RunEvent.id.desc()).limit(events_per_source)))
+        out.append((source, run, counts.get(source.id, {"accepted": 0, "rejected": 0, "deleted": 0}), events))
+    return out
+
+
+def source_runs(session: Session, source_id: int, limit: int = 50) -> list[HarvestRun]:
+    return list(session.scalars(select(HarvestRun).where(HarvestRun.source_id == source_id)
+                                .order_by(HarvestRun.id.desc()).limit(limit)))

@@ -38,3 +38,6 @@ def init_app(app: Flask) -> None:
     from repository.web import search as search_web
 
     search_web.init_app(app)  # the search pages, and the index hooks every commit needs
+    from harvest import web as national_web
+
+    app.register_blueprint(national_web.bp)  # the national bibliography at /national
