@@ -53,8 +53,8 @@ class Document:
     abstract_text: str
     other_text: str
     values: dict[str, list[str]] = field(default_factory=dict)  # facet -> exact keys
-    # (name, ORCID, person id, roles as JSON text) of each author-side contributor
-    contributors: list[tuple[str, str | None, int | None, str | None]] = field(default_factory=list)
+    # (name, ORCID, person id, roles as JSON text or list) of each author-side contributor
+    contributors: list[tuple[str, str | None, int | None, Any]] = field(default_factory=list)
 
     def row(self, now: dt.datetime) -> dict[str, Any]:
         """The columns of ``search_documents``."""
@@ -227,9 +227,14 @@ def _name(corporate: str | None, given: str | None, family: str | None) -> str:
     return given or family or ""
 
 
-def roles(raw: str | None) -> list[str]:
+def roles(raw: str | list[str] | None) -> list[str]:
     """A contributor's roles from the JSON text the builder reads (decoding them all costs more
-    than the rest of a document, and only OpenSearch's nested contributors need them)."""
+    than the rest of a document, and only OpenSearch's nested contributors need them).
+
+    PostgreSQL's driver hands ``json`` columns over already decoded, whatever the SQL type says.
+    """
+    if isinstance(raw, list):
+        return raw
     return list(json.loads(raw)) if raw else []
 
 

@@ -26,6 +26,7 @@ from repository.search.opensearch import OpenSearchIndex, client_for
 from repository.search.service import plan
 from repository.services import records
 from tests import factories
+from tests.conftest import backends
 from tests.unit.search.conftest import make_search_app, unique_alias
 
 
@@ -38,8 +39,10 @@ def dead_url() -> str:
 
 
 @pytest.fixture
-def os_app(tmp_path: Path, opensearch_url: str) -> Flask:
-    url = f"sqlite:///{tmp_path / 'os.sqlite3'}"
+def os_app(tmp_path: Path, opensearch_url: str, request: pytest.FixtureRequest) -> Flask:
+    """An app on a database of its own (SQLite, or the fresh PostgreSQL one when parametrised)."""
+    url = request.getfixturevalue("fresh_database_url") if "fresh_database_url" in request.fixturenames \
+        else f"sqlite:///{tmp_path / 'os.sqlite3'}"
     migrate.upgrade(url)
     app = make_search_app(url, tmp_path, opensearch_url, unique_alias())
     with app.app_context():
@@ -71,7 +74,8 @@ def queued() -> int:
     return session.scalar(select(func.count()).select_from(SearchQueueItem)) or 0
 
 
-def test_a_commit_reaches_opensearch_after_it_is_durable(os_app: Flask) -> None:
+@pytest.mark.parametrize("fresh_database_url", backends(), indirect=True)
+def test_a_commit_reaches_opensearch_after_it_is_durable(fresh_database_url: str, os_app: Flask) -> None:
     with os_app.app_context():
         who = people()
         pub = records.create_publication(who["submitter"], factories.article())
@@ -81,6 +85,7 @@ def test_a_commit_reaches_opensearch_after_it_is_durable(os_app: Flask) -> None:
         assert hits(os_app, "algrasangar") == [pub.id]  # folded for matching...
         stored = index(os_app).client.get(index=index(os_app).alias, id=str(pub.id))["_source"]
         assert stored["title"].startswith("Ålgräsängar i Östersjön")  # ...kept for display
+        assert [c["roles"] for c in stored["contributors"]] == [["aut"], ["aut"]]
         assert queued() == 0
         records.withdraw(who["editor"], pub.id, "Duplicate.")
         assert hits(os_app, "ålgräsängar") == []
