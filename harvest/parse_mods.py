@@ -19,8 +19,8 @@ from lxml import etree
 from exports.identifiers import IDENTIFIER_SCHEMES
 from exports.quality import Problem, is_blank
 from exports.readmodel import (
-    SVEP_TYPES, Funding, HostItem, Identifier, Keyword, LangText, Link, PartialDate, Publication, RelatedRecord,
-    Series, Subject, ThesisInfo, Title,
+    STUDENT_THESIS, SVEP_TYPES, THESIS_LEVELS, Funding, HostItem, Identifier, Keyword, LangText, Link, PartialDate,
+    Publication, RelatedRecord, Series, Subject, ThesisInfo, Title,
 )
 from exports.vocabularies import OUTPUT_TYPE_BASE_URI, map_subject_code, subject_labels, svep_type_of
 from harvest.parse_mods_names import XLINK_HREF, Kids, attr, child, children, lang_of, read_names, roles_of
@@ -36,6 +36,7 @@ _IDENTIFIER_ALIASES = {"hdl": "handle", "wos": "isi", "isi/wos": "isi", "pubmed"
 _STATUSES = {"published": "published", "submitted": "submitted", "accepted": "accepted", "in press": "in-press",
              "epub ahead of print/online first": "epub-ahead-of-print", "epub ahead of print": "epub-ahead-of-print",
              "online first": "epub-ahead-of-print", "preprint": "preprint", "retracted": "retracted"}
+STUDENT_LEVELS = frozenset(THESIS_LEVELS) - {"doctoral", "licentiate"}
 _THESIS_LEVELS = {"dok": "doctoral", "lic": "licentiate", "publication/doctoral-thesis": "doctoral",
                   "publication/licentiate-thesis": "licentiate", "artistic-work/artistic-thesis": "doctoral"}
 
@@ -50,6 +51,8 @@ class _Origin:
     edition: str | None = None
     defence: dt.datetime | None = None
     online: dt.date | None = None
+    accepted: dt.date | None = None
+    nailing: dt.date | None = None  # a doctoral thesis's electronic publication ("spikning")
 
 
 @dataclass
@@ -67,6 +70,9 @@ class _Notes:
     creator_count: int | None = None
     degree: str | None = None
     venue: str | None = None
+    level: str | None = None  # Hylla's thesisLevel note: what tells a student thesis from other theses
+    credits: str | None = None
+    programme: str | None = None
     funders: list[str] = field(default_factory=list)
     texts: list[LangText] = field(default_factory=list)
 
@@ -187,6 +193,12 @@ class ModsReader:
                 notes.degree = notes.degree or text
             elif kind == "venue":
                 notes.venue = notes.venue or text
+            elif kind == "thesisLevel" and text in THESIS_LEVELS:
+                notes.level = notes.level or text
+            elif kind == "credits":
+                notes.credits = notes.credits or text
+            elif kind == "programme":
+                notes.programme = notes.programme or text
             elif kind == "funder":
                 notes.funders.append(text)
             else:
@@ -219,6 +231,10 @@ class ModsReader:
                 found.defence = found.defence or when
             elif attr(other, "type") == "online" and when is not None:
                 found.online = found.online or when.date()
+            elif attr(other, "type") == "accepted" and when is not None:
+                found.accepted = found.accepted or when.date()
+            elif attr(other, "type") == "nailing" and when is not None:
+                found.nailing = found.nailing or when.date()
         return found
 
     def _issued(self, text: str) -> PartialDate | None:
@@ -351,13 +367,15 @@ class ModsReader:
         names = read_names(self._all("name"))
         subjects, keywords = self._subjects()
         notes, origin = self._notes(), self._origin()
+        if not pub_type and not output_type and notes.level in STUDENT_LEVELS:
+            pub_type = STUDENT_THESIS  # no SVEP or KB type exists for it: Hylla says so with its thesis level
         identifiers, other_ids = self._identifiers(self._all("identifier"))
         related = self._related(pub_type)
         host = related.hosts[0] if related.hosts else None
         if host is not None and not host.article_number and "articleid" in other_ids:
             host = replace(host, article_number=other_ids["articleid"])
         licence, access_notes = self._access()
-        level = _THESIS_LEVELS.get(output_type or "") or _THESIS_LEVELS.get(pub_type)
+        level = _THESIS_LEVELS.get(output_type or "") or _THESIS_LEVELS.get(pub_type) or notes.level
         institution, created, updated = self._record_info()
         uris = [i.value for i in identifiers if i.scheme == "uri"]
         return Publication(
@@ -375,6 +393,7 @@ class ModsReader:
             languages=self._languages(),
             issued=origin.issued,
             online=origin.online,
+            accepted=origin.accepted,
             host=host,
             series=tuple(related.series),
             conference=names.conference,
@@ -388,8 +407,9 @@ class ModsReader:
             licence=licence,
             notes=tuple(notes.texts + access_notes),
             links=self._links(),
-            thesis=ThesisInfo(level, degree_name=notes.degree, defence_at=origin.defence,
-                              defence_place=notes.venue) if level else None,
+            thesis=ThesisInfo(level, credits=notes.credits, degree_name=notes.degree, programme=notes.programme,
+                              defence_at=origin.defence, defence_place=notes.venue,
+                              nailing_date=origin.nailing) if level else None,
             related=tuple(related.others + [RelatedRecord("host", h.title) for h in related.hosts[1:]]),
             org_units=tuple(names.units.values()),
             institution_code=institution,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 from pathlib import Path
@@ -423,3 +424,67 @@ def test_openarchives_examples() -> None:
     law = read_payload("openarchives-spec/ex-sec5a.xml").publication
     assert law.issued == PartialDate(1915)
     assert law.url == "http://heinonline.org/HeinOnline/show.pl?handle=hein.journals/clqv1%26id=1%26size=4"
+
+
+def test_hyllas_own_theses_come_back_with_their_level_and_student_theses_as_such() -> None:
+    """Hylla's MODS says a student thesis only by its thesisLevel note (no SVEP or KB type exists for it)."""
+    from exports import mods
+    from tests.samples import doctoral_thesis, student_thesis
+
+    for sample in (student_thesis(), dataclasses.replace(doctoral_thesis(), thesis=dataclasses.replace(
+            doctoral_thesis().thesis, nailing_date=dt.date(2023, 4, 20)))):
+        payload = etree.fromstring(mods.render(sample))
+        parsed = parse_metadata(payload, "mods", oai_identifier="oai:hylla.example.org:1", datestamp=None,
+                                today=dt.date(2025, 1, 1))
+        back = parsed.publication
+        assert back is not None and back.publication_type == sample.publication_type
+        assert back.thesis is not None and sample.thesis is not None
+        fields = ("level", "credits", "degree_name", "programme", "defence_at", "nailing_date")
+        assert [getattr(back.thesis, f) for f in fields] == [getattr(sample.thesis, f) for f in fields]
+        # Read as thesis details, not left over as loose notes.
+        assert not [n.text for n in back.notes if n.text in (sample.thesis.level, sample.thesis.credits)]
+    student = parse_metadata(etree.fromstring(mods.render(student_thesis())), "mods", oai_identifier="oai:x:1",
+                             datestamp=None)
+    assert student.accepted and [p.code for p in student.problems if p.code == "not_reported"] == ["not_reported"]
+
+
+MODS = "http://www.loc.gov/mods/v3"
+
+
+def test_open_access_from_free_full_texts_statements_and_licences() -> None:
+    [diva] = read_file("swepub-redux/kth-new-diva.xml").values()  # full-text links with note="free"
+    assert diva.open_access is True
+    closed = etree.fromstring(
+        f'<mods xmlns="{MODS}" xmlns:xlink="http://www.w3.org/1999/xlink"><titleInfo><title>T</title></titleInfo>'
+        '<accessCondition type="restriction on access">restricted access</accessCondition>'
+        '<location><url displayLabel="fulltext">http://example.org/a.pdf</url></location></mods>')
+    assert parse_metadata(closed, "mods", oai_identifier="oai:x:1", datestamp=None).open_access is False
+    gratis = etree.fromstring(f'<mods xmlns="{MODS}"><titleInfo><title>T</title></titleInfo>'
+                              '<accessCondition>gratis</accessCondition></mods>')
+    parsed = parse_metadata(gratis, "mods", oai_identifier="oai:x:1", datestamp=None)
+    assert parsed.open_access is True
+    assert [n.text for n in parsed.publication.notes] == ["Access condition: gratis"]  # kept, not dropped
+    licensed = etree.fromstring(
+        f'<mods xmlns="{MODS}" xmlns:xlink="http://www.w3.org/1999/xlink"><titleInfo><title>T</title></titleInfo>'
+        '<accessCondition type="use and reproduction" '
+        'xlink:href="https://creativecommons.org/licenses/by/4.0/">CC BY</accessCondition></mods>')
+    assert parse_metadata(licensed, "mods", oai_identifier="oai:x:1", datestamp=None).open_access is True
+    dc = etree.fromstring('<oai_dc:dc xmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/" '
+                          'xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>T</dc:title>'
+                          '<dc:rights>info:eu-repo/semantics/openAccess</dc:rights></oai_dc:dc>')
+    assert parse_metadata(dc, "oai_dc", oai_identifier="oai:x:1", datestamp=None).open_access is True
+
+
+def test_a_source_institution_code_fills_in_for_oai_dc() -> None:
+    """oai_dc has no recordContentSource: rule 01 rejects every record unless the source supplies a code."""
+    dc = parse_bytes((OAI_DATA / "eur-dspace-2003/oai_dc-payload-hdl-1765-315.xml").read_bytes())
+    without = parse_metadata(dc, "oai_dc", oai_identifier="oai:x:1", datestamp=None)
+    assert "01" in [p.code for p in without.problems if p.severity == "reject"]
+    given = parse_metadata(dc, "oai_dc", oai_identifier="oai:x:1", datestamp=None, institution_code="eur")
+    assert given.publication is not None and given.publication.institution_code == "eur"
+    assert "01" not in [p.code for p in given.problems]
+    assert [p.code for p in given.problems if p.code == "institution_from_source"] == ["institution_from_source"]
+    record = parse_bytes((OAI_DATA / "swepub-redux/kth-new-diva.xml").read_bytes()).find(f".//{OAI}metadata")
+    own = parse_metadata(record, "swepub_mods", oai_identifier="oai:x:2", datestamp=None, institution_code="uu")
+    assert own.publication is not None and own.publication.institution_code == "kth"  # a record's own code wins
+    assert "institution_from_source" not in codes(own)
