@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 from pathlib import Path
@@ -11,7 +12,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import Engine
+from sqlalchemy.orm import sessionmaker
 
+from harvest import store
 from harvest.cli import harvest_cli
 from harvest.works_export import CSV_COLUMNS
 from tests.harvest_server import OAITestServer, identify
@@ -101,3 +104,30 @@ def test_a_failed_run_exits_non_zero_with_its_reason(cli: FlaskCliRunner, oai_se
     assert "chalmers: failed, 0 pages" in result.output and "undefined_entity" in result.output
     status = cli.invoke(harvest_cli, ["status"]).output
     assert "last run #1 full failed" in status and "    undefined_entity: " in status
+
+
+def test_institution_codes_schedules_and_filtered_exports(cli: FlaskCliRunner, engine: Engine,
+                                                          diva: OAITestServer) -> None:
+    bad = cli.invoke(harvest_cli, ["add-source", "eur", diva.url, "--prefix", "oai_dc", "--institution", "EUR!",
+                                   "--schedule", "0 25 * * *"])
+    assert bad.exit_code != 0
+    assert "'EUR!' is not an organisation code" in bad.output and "outside 0-23" in bad.output
+    added = cli.invoke(harvest_cli, ["add-source", "diva", diva.url, "--prefix", "swepub_mods", "--set", "SwePub-kth",
+                                     "--institution", "kth", "--schedule", "@daily"])
+    assert added.exit_code == 0, added.output
+    assert cli.invoke(harvest_cli, ["run", *FAST]).exit_code == 0
+    only_umu = cli.invoke(harvest_cli, ["export", "--institution", "umu", "--year", "2019"]).output.splitlines()
+    assert [json.loads(line)["institutions"] for line in only_umu] == [["kth", "umu", "uu"]]
+    assert cli.invoke(harvest_cli, ["export", "--year", "2018"]).output == ""
+    refused = cli.invoke(harvest_cli, ["export", "--year", "last"])
+    assert refused.exit_code != 0 and "year='last'" in refused.output
+
+
+def test_a_source_held_by_another_harvester_is_skipped_not_failed(cli: FlaskCliRunner, engine: Engine,
+                                                                   diva: OAITestServer) -> None:
+    cli.invoke(harvest_cli, ["add-source", "diva", diva.url, "--prefix", "swepub_mods", "--set", "SwePub-kth"])
+    with sessionmaker(bind=engine).begin() as s:
+        assert store.take_lease(s, "diva", "celery@worker-3", dt.timedelta(minutes=5))
+    result = cli.invoke(harvest_cli, ["run", *FAST])
+    assert result.exit_code == 0  # cron overlapping a long run is no error
+    assert "diva: skipped - source diva is being harvested by celery@worker-3" in result.output
