@@ -12,7 +12,7 @@ import datetime as dt
 import functools
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -119,15 +119,20 @@ def build_documents(conn: Connection, ids: Sequence[int]) -> tuple[list[Document
     """Documents for the public records among ``ids``, and the ids that must leave the index."""
     if not ids:
         return [], []
-    return _build(conn, Publication.id.in_(list(ids)), list(ids))
+    wanted = list(ids)
+    return _build(conn, lambda column: column.in_(wanted), wanted)
 
 
 def build_range(conn: Connection, low: int, high: int) -> tuple[list[Document], list[int]]:
     """Like ``build_documents`` for every record with ``low <= id <= high`` (bulk indexing)."""
-    return _build(conn, Publication.id.between(low, high), None)
+    return _build(conn, lambda column: column.between(low, high), None)
 
 
-def _build(conn: Connection, where: ColumnElement[bool], ids: list[int] | None) -> tuple[list[Document], list[int]]:
+def _build(conn: Connection, on: Callable[[Any], ColumnElement[bool]],
+           ids: list[int] | None) -> tuple[list[Document], list[int]]:
+    """``on(column)`` picks the records by their id in whichever table's column it is given, so
+    every part is read through its own publication_id index (a subquery on publications makes
+    PostgreSQL scan whole part tables)."""
     pub_ids = Publication.id
     pubs = list(conn.execute(
         select(Publication.id, Publication.state, Publication.publication_type, Publication.content_type,
@@ -136,7 +141,7 @@ def _build(conn: Connection, where: ColumnElement[bool], ids: list[int] | None) 
                Publication.host_issn, Publication.host_eissn, Publication.host_isbn, Publication.conference_name,
                Publication.publisher, Publication.urn_nbn, Institution.code.label("institution_code"))
         .join(Institution, Institution.id == Publication.institution_id)
-        .where(where).order_by(pub_ids)))
+        .where(on(Publication.id)).order_by(pub_ids)))
     public = [p for p in pubs if p.state == "published"]
     gone = sorted(set(ids or []) - {p.id for p in public}) if ids is not None else \
         [p.id for p in pubs if p.state != "published"]
@@ -144,7 +149,7 @@ def _build(conn: Connection, where: ColumnElement[bool], ids: list[int] | None) 
         return [], gone
 
     def part(*cols: Any, model: Any) -> Any:
-        return select(model.publication_id, *cols).where(model.publication_id.in_(select(pub_ids).where(where)))
+        return select(model.publication_id, *cols).where(on(model.publication_id))
 
     titles = _grouped(conn, part(PublicationTitle.kind, PublicationTitle.title, PublicationTitle.subtitle,
                                  model=PublicationTitle).order_by(PublicationTitle.position))
@@ -162,10 +167,10 @@ def _build(conn: Connection, where: ColumnElement[bool], ids: list[int] | None) 
     units = _grouped(conn, select(Contributor.publication_id, OrgUnit.path)
                      .join(ContributorAffiliation, ContributorAffiliation.contributor_id == Contributor.id)
                      .join(OrgUnit, OrgUnit.id == ContributorAffiliation.org_unit_id)
-                     .where(Contributor.publication_id.in_(select(pub_ids).where(where))))
+                     .where(on(Contributor.publication_id)))
     name_forms = _grouped(conn, select(Contributor.publication_id, PersonNameForm.family_name, PersonNameForm.given_name)
                           .join(PersonNameForm, PersonNameForm.person_id == Contributor.person_id)
-                          .where(Contributor.publication_id.in_(select(pub_ids).where(where))))
+                          .where(on(Contributor.publication_id)))
     series = _grouped(conn, part(SeriesMembership.title, SeriesMembership.issn, SeriesMembership.eissn,
                                  model=SeriesMembership))
     files = _grouped(conn, part(StoredFile.role, StoredFile.access, StoredFile.embargo_until, model=StoredFile))
