@@ -62,6 +62,7 @@ def test_parse(query: str, tree: object) -> None:
 ])
 def test_hostile_input_parses_to_a_well_formed_tree(query: str) -> None:
     tree = parse(query)
+    assert isinstance(tree, (Text, Value, YearRange, And, Or, Not, MatchAll))
     for text in positive_text(tree):
         assert text.words and all(w and w.replace("_", "").isalnum() for w in text.words)
 
