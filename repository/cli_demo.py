@@ -31,8 +31,8 @@ def load(records: int, seed: int, once: bool, no_files: bool) -> None:
         with click.progressbar(length=records, label="Loading demo publications") as bar:
             summary = load_demo(conn, records, seed=seed, files_root=files_root, progress=bar.update)
     elapsed = time.perf_counter() - started
-    click.echo(f"Loaded {summary.publications} publications in {elapsed:.1f} s "
-               f"({summary.publications / elapsed:.0f} records/s): {summary.files} files, "
-               f"{summary.withdrawn} withdrawn, {summary.persons} persons, {summary.units} departments "
-               f"in {summary.institutions} institutions.")
+    click.echo(f"Loaded {summary.publications} publications in {elapsed:.1f} s: records and files in "
+               f"{summary.load_seconds:.1f} s ({summary.publications / summary.load_seconds:.0f} records/s), "
+               f"search index in {summary.index_seconds:.1f} s; {summary.files} files, {summary.withdrawn} withdrawn, "
+               f"{summary.persons} persons, {summary.units} departments in {summary.institutions} institutions.")
     click.echo("By type: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.by_type.items())))
