@@ -325,11 +325,9 @@ def write_records(session: Session, source_id: int, run_id: int, new: Sequence[R
 
 
 def _insert_problems(session: Session, pairs: Iterable[tuple[int, RecordVersion]]) -> None:
-    rows = [{"record_id": rid, "code": p["code"][:64], "severity": p["severity"], "name": p.get("name"),
-             "path": p["path"][:300], "message": p["message"]}
-            for rid, version in pairs if not version.deleted for p in version.problems]
-    if rows:
-        session.execute(insert(RecordProblem.__table__), rows)
+    insert_rows(session, RecordProblem.__tablename__, ("record_id", "code", "severity", "name", "path", "message"),
+                [(rid, p["code"][:64], p["severity"], p.get("name"), p["path"][:300], p["message"])
+                 for rid, version in pairs if not version.deleted for p in version.problems])
 
 
 def _delete_problems(session: Session, record_ids: Sequence[int]) -> None:
@@ -337,10 +335,23 @@ def _delete_problems(session: Session, record_ids: Sequence[int]) -> None:
         session.execute(delete(RecordProblem).where(RecordProblem.record_id.in_(chunk)))
 
 
+def insert_rows(session: Session, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+    """executemany with the driver's own placeholders, for plain values (ids, codes, text).
+
+    A harvest writes several rows per record (keys, problems, facets); SQLAlchemy's per-row
+    parameter processing costs more than the inserts themselves at that volume.
+    """
+    if not rows:
+        return
+    connection = session.connection()
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    connection.exec_driver_sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(mark for _ in columns)})",
+                               rows)
+
+
 def _insert_keys(session: Session, pairs: Iterable[tuple[int, Sequence[str]]]) -> None:
-    rows = [{"record_id": rid, "key": key} for rid, keys in pairs for key in keys]
-    if rows:
-        session.execute(insert(BlockingKey.__table__), rows)
+    insert_rows(session, BlockingKey.__tablename__, ("record_id", "key"),
+                [(rid, key) for rid, keys in pairs for key in keys])
 
 
 def replace_keys(session: Session, pairs: Sequence[tuple[int, Sequence[str]]]) -> None:
@@ -532,14 +543,11 @@ def write_works(session: Session, keep: Sequence[tuple[int, WorkRow]], new: Sequ
         ids = session.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True),
                               [_work_values(row, now) for row in new]).all()
     written = [*keep, *zip(ids, new, strict=True)]
-    members = [{"work_id": wid, "record_id": rid, "reason": reason, "decided_by": by}
-               for wid, row in written for rid, reason, by in row.members]
-    if members:
-        session.execute(insert(WorkMembership.__table__), members)
-    facets = [{"work_id": wid, "facet": facet, "value": value} for wid, row in written
-              for facet, value in bibliography.facet_values(row.merged, row.institutions, row.open_access)]
-    if facets:
-        session.execute(insert(WorkFacet.__table__), facets)
+    insert_rows(session, WorkMembership.__tablename__, ("work_id", "record_id", "reason", "decided_by"),
+                [(wid, rid, reason, by) for wid, row in written for rid, reason, by in row.members])
+    insert_rows(session, WorkFacet.__tablename__, ("work_id", "facet", "value"),
+                [(wid, facet, value) for wid, row in written
+                 for facet, value in bibliography.facet_values(row.merged, row.institutions, row.open_access)])
 
 
 def mark_clustered(session: Session, record_ids: Sequence[int] | None) -> None:
