@@ -16,16 +16,14 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build an application; ``config`` overrides the environment (tests pass their own)."""
+    instance_path = Path((config or {}).get("INSTANCE_PATH") or PROJECT_ROOT / "instance")
     app = Flask(
         __name__,
-        instance_path=str(PROJECT_ROOT / "instance"),
+        instance_path=str(instance_path),
         instance_relative_config=True,
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "templates" / "static"),
     )
-    instance_path = Path(app.instance_path)
-    if config and "INSTANCE_PATH" in config:
-        instance_path = Path(config["INSTANCE_PATH"])
     instance_path.mkdir(parents=True, exist_ok=True)
     app.config.update(settings_from_environment(instance_path))
     if config:
