@@ -1,4 +1,7 @@
-"""All of the harvester's SQL: sources, runs and their logs, harvested records, blocking keys and works.
+"""The harvester's SQL: sources and their leases, runs and their logs, harvested records, blocking keys and works.
+
+The national bibliography's search (``harvest.bibliography``) and the quality reports
+(``harvest.quality_reports``) keep their read-only queries in modules of their own.
 
 Nothing here commits: the caller (the harvest loop, dedup, the CLI) owns the transaction, so a
 page's records and its checkpoint are written in one. Writes are in bulk (one statement per page
