@@ -264,8 +264,14 @@ def split(work_id: int) -> Any:
 
 @bp.get("/works/<int:work_id>/after/<int:record_id>")
 def work_after(work_id: int, record_id: int) -> Any:
-    """Where an operator lands after a decision: the work if it still exists, else the record's new work."""
-    target = work_id if session.get(Work, work_id) is not None else store.work_of_record(session, record_id)
+    """Where an operator lands after a decision: the work the decided record is in now.
+
+    Re-clustering may hand the old work's number to another group (which one keeps it depends on
+    the order rows come back in), so the record, not the number, says where the decision went.
+    """
+    target = store.work_of_record(session, record_id)
+    if target is None and session.get(Work, work_id) is not None:
+        target = work_id
     if target is None:
         return redirect(url_for("national.record", record_id=record_id), code=303)
     return redirect(url_for("national.work", work_id=target), code=303)

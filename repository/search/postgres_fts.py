@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, FromClause, func, literal_column
+from sqlalchemy import ColumnElement, FromClause, func, literal_column, text
+from sqlalchemy.orm import Session
 
 from repository.search.embedded import DOCS, EmbeddedBackend
 from repository.search.query import And, Node, Not, Or, Text
@@ -67,4 +68,25 @@ class PostgresFtsBackend(EmbeddedBackend):
             self.raw_ids(sql, (tsquery_text(node),))
 
     def title_order(self) -> ColumnElement[Any]:
-        return DOCS.c.sort_title.collate("C")  # byte order, as SQLite and OpenSearch sort keywords
+        """Titles in byte order, as SQLite and OpenSearch sort keywords.
+
+        A database whose collation already is byte order (C, C.UTF-8, POSIX) sorts the column as
+        it is, so the sort_title index serves the order; any other needs ``COLLATE "C"``, which
+        that index cannot serve.
+        """
+        if _byte_ordered(self.session):
+            return DOCS.c.sort_title
+        return DOCS.c.sort_title.collate("C")
+
+
+_BYTE_ORDER = {"C", "POSIX", "C.UTF-8", "C.utf8"}
+_collations: dict[str, bool] = {}
+
+
+def _byte_ordered(session: Session) -> bool:
+    engine = session.get_bind().engine
+    key = str(engine.url)
+    if key not in _collations:
+        collation = session.execute(text("SELECT datcollate FROM pg_database WHERE datname = current_database()")).scalar()
+        _collations[key] = collation in _BYTE_ORDER
+    return _collations[key]
