@@ -33,8 +33,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
 
-    from repository import auth, cli, web
+    from repository import auth, cli, search, web
 
+    search.init_app(app)  # every commit, from a request or a command, keeps the index in step
     auth.init_app(app)
     web.init_app(app)
     cli.init_app(app)

@@ -217,10 +217,7 @@ def browse_persons() -> str:
 
 
 def init_app(app: Flask) -> None:
-    """Register the pages and the index hooks (which every command and request needs)."""
-    from repository import search as search_package
-
-    search_package.init_app(app)
+    """Register the pages and their template helpers (the index hooks are set up by create_app)."""
     app.register_blueprint(bp)
 
     @app.context_processor
