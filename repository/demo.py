@@ -180,6 +180,7 @@ def load_demo(conn: Connection, records: int, *, seed: int = 2024, files_root: s
                 write.result()
             if progress:
                 progress(n)
+    _advance_sequences(conn)
     summary.load_seconds = time.perf_counter() - started
     index_all(conn, start_id=first_id)  # bulk inserts bypass the session hook that keeps search in step
     summary.index_seconds = time.perf_counter() - started - summary.load_seconds
@@ -240,6 +241,21 @@ def _db_value(value: Any) -> Any:
     if isinstance(value, list):
         return json.dumps(value)
     return value
+
+
+def _advance_sequences(conn: Connection) -> None:
+    """Move PostgreSQL's id sequences past the ids the demo gave explicitly.
+
+    Publications and contributors are inserted with ids of our choosing (children refer to them
+    before the database could hand any out); without this the first deposit after a demo load
+    would collide with a demo record.
+    """
+    if conn.dialect.name != "postgresql":
+        return
+    for table in (Publication.__table__.name, Contributor.__table__.name):
+        conn.exec_driver_sql(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 1))")
+    conn.commit()
 
 
 def _weighted_type(rng: random.Random) -> str:
