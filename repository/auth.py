@@ -5,7 +5,7 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import Flask
-from flask_login import LoginManager
+from flask_login import LoginManager, current_user
 
 from repository.db import session
 from repository.models import User
@@ -36,6 +36,11 @@ def _load_user(user_id: str) -> User | None:
     if not user_id.isdigit():
         return None
     return session.get(User, int(user_id))
+
+
+def acting_user() -> User | None:
+    """The logged-in user to pass to a service, or None for an anonymous visitor."""
+    return current_user._get_current_object() if current_user.is_authenticated else None  # type: ignore[attr-defined]
 
 
 def init_app(app: Flask) -> None:

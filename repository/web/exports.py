@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from flask import Blueprint, Response, make_response, render_template, request, stream_with_context, url_for
-from flask_login import current_user
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header, parse_options_header
 
@@ -24,6 +23,7 @@ from exports import citations
 from exports import readmodel as rm
 from exports.csljson import to_csl
 from exports.registry import FORMATS, Format, UnknownFormat, by_mime_type, get_format
+from repository.auth import acting_user
 from repository.errors import Invalid
 from repository.models import User
 from repository.services import exports as service
@@ -48,9 +48,6 @@ NEGOTIATED_TYPES = ("application/x-bibtex", "application/x-research-info-systems
 PAGE_TYPES = ("text/html", "application/xhtml+xml")
 _UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
 
-
-def _actor() -> User | None:
-    return current_user if current_user.is_authenticated else None  # type: ignore[return-value]
 
 
 # -- download responses ---------------------------------------------------------------------
@@ -110,7 +107,7 @@ def _list_export(records: service.RecordList, format_name: str) -> Response:
 @bp.get("/publications/<int:publication_id>/export/<format_name>")
 def publication_export(publication_id: int, format_name: str) -> Response:
     fmt = get_format(format_name)
-    pub = service.record(_actor(), publication_id, site())
+    pub = service.record(acting_user(), publication_id, site())
     return _download(fmt.render(pub), fmt, f"publication-{publication_id}")
 
 
@@ -133,7 +130,7 @@ def institution_export(code: str, format_name: str) -> Response:
 def selection_export(format_name: str) -> Response:
     get_format(format_name)
     ids = service.parse_ids(request.args.get("ids", ""))
-    return _list_export(service.selection(_actor(), ids), format_name)
+    return _list_export(service.selection(acting_user(), ids), format_name)
 
 
 @bp.app_errorhandler(UnknownFormat)
@@ -235,7 +232,7 @@ def _cite_list(records: service.RecordList) -> Response:
 
 @bp.get("/publications/<int:publication_id>/cite")
 def publication_cite(publication_id: int) -> Response:
-    pub = service.record(_actor(), publication_id, site())
+    pub = service.record(acting_user(), publication_id, site())
     return _cite(pub.title.full(), lambda: [pub], f"publication-{publication_id}")
 
 
@@ -257,7 +254,7 @@ def institution_cite(code: str) -> Response:
 @bp.get("/cite")
 def selection_cite() -> Response:
     ids = service.parse_ids(request.args.get("ids", ""))
-    return _cite_list(service.selection(_actor(), ids))
+    return _cite_list(service.selection(acting_user(), ids))
 
 
 @bp.app_template_global()

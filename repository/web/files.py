@@ -16,7 +16,6 @@ from typing import Any
 from flask import (
     Blueprint, Response, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for,
 )
-from flask_login import current_user
 from flask_wtf.csrf import validate_csrf
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import ClientDisconnected, RequestedRangeNotSatisfiable, RequestEntityTooLarge
@@ -24,6 +23,7 @@ from werkzeug.formparser import FormDataParser
 from wtforms import ValidationError
 
 from exports import readmodel as rm
+from repository.auth import acting_user
 from repository.errors import Invalid, PermissionDenied
 from repository.models import StoredFile, User, utcnow
 from repository.services import downloads, files
@@ -41,9 +41,6 @@ MAX_FORM_FIELD_BYTES = 512 * 1024  # also bounds the parser's buffer, which read
 MAX_FORM_PARTS = 32
 
 
-def _actor() -> User | None:
-    return current_user if current_user.is_authenticated else None  # type: ignore[return-value]
-
 
 @bp.app_template_global()
 def file_download_counts(pub: rm.Publication) -> dict[int, int]:
@@ -53,7 +50,7 @@ def file_download_counts(pub: rm.Publication) -> dict[int, int]:
 
 @bp.route("/files/<int:file_id>/<path:filename>", methods=["GET", "HEAD"])
 def download(file_id: int, filename: str) -> Any:
-    found = files.get_download(_actor(), file_id)
+    found = files.get_download(acting_user(), file_id)
     stored = found.file
     if unicodedata.normalize("NFC", filename) != stored.original_filename:
         # Old links (before a rename or replacement) keep working and lead to the current name.
@@ -89,7 +86,7 @@ def _counts(response: Response) -> bool:
 @bp.post("/publications/<int:publication_id>/files")
 @csrf.exempt  # checked in _parse_upload once the form is read: CSRFProtect would spool the body to /tmp
 def upload(publication_id: int) -> Any:
-    actor = _actor()
+    actor = acting_user()
     files.editable_publication(actor, publication_id)  # refuse before reading a single byte
     with _UploadForm() as (form, part_name, part_type, incoming):
         terms = _terms(form)
@@ -102,7 +99,7 @@ def upload(publication_id: int) -> Any:
 @bp.post("/files/<int:file_id>/replace")
 @csrf.exempt  # as for upload
 def replace(file_id: int) -> Any:
-    actor = _actor()
+    actor = acting_user()
     files.editable_file(actor, file_id)
     with _UploadForm() as (form, part_name, part_type, incoming):
         row = files.replace(actor, file_id, incoming, part_name, declared_mime=part_type)
@@ -111,15 +108,15 @@ def replace(file_id: int) -> Any:
 
 @bp.post("/files/<int:file_id>/terms")
 def terms(file_id: int) -> Any:
-    row = files.update_terms(_actor(), file_id, _terms(request.form))
+    row = files.update_terms(acting_user(), file_id, _terms(request.form))
     return _done(row, request.form, f"Saved the access terms of {row.original_filename}.", 200)
 
 
 @bp.post("/files/<int:file_id>/delete")
 def delete(file_id: int) -> Any:
-    row, pub = files.editable_file(_actor(), file_id)
+    row, pub = files.editable_file(acting_user(), file_id)
     name = row.original_filename
-    files.delete(_actor(), file_id)
+    files.delete(acting_user(), file_id)
     if _wants_json():
         return Response(status=204)
     flash(f"Removed {name}.")

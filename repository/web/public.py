@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import login_required, login_user, logout_user
 
+from repository.auth import acting_user
 from repository.services import browse, records, users
 from repository.services.readmodel import today_utc
 from repository.web.context import read_model
@@ -12,9 +13,6 @@ from repository.web.exports import negotiated
 
 bp = Blueprint("public", __name__)
 
-
-def _actor():  # type: ignore[no-untyped-def]
-    return current_user if current_user.is_authenticated else None
 
 
 @bp.get("/")
@@ -25,7 +23,7 @@ def home() -> str:
 
 @bp.get("/publications/<int:publication_id>")
 def publication(publication_id: int) -> Response:
-    pub = records.get_publication(_actor(), publication_id)
+    pub = records.get_publication(acting_user(), publication_id)
     model = read_model(pub)
     # DOI-style content negotiation: Accept: application/x-bibtex (and others) answers in that format.
     return negotiated(model, lambda: render_template("public/publication.html", pub=model, record=pub,
