@@ -25,7 +25,6 @@ from exports.csljson import to_csl
 from exports.registry import FORMATS, Format, UnknownFormat, by_mime_type, get_format
 from repository.auth import acting_user
 from repository.errors import Invalid
-from repository.models import User
 from repository.services import exports as service
 from repository.web.context import site
 

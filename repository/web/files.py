@@ -25,7 +25,7 @@ from wtforms import ValidationError
 from exports import readmodel as rm
 from repository.auth import acting_user
 from repository.errors import Invalid, PermissionDenied
-from repository.models import StoredFile, User, utcnow
+from repository.models import StoredFile, utcnow
 from repository.services import downloads, files
 from repository.storage import IncomingBlob, IncompleteUpload, UploadTooLarge, format_size
 from repository.web import csrf
