@@ -32,6 +32,7 @@ class Publication(Base):
     __table_args__ = (
         Index("ix_publications_datestamp_id", "datestamp", "id"),
         Index("ix_publications_state_datestamp", "state", "datestamp"),
+        Index("ix_publications_public_from", "public_from"),  # OAI-PMH counts the records scheduled for later
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
