@@ -13,17 +13,22 @@ the whole Flask application (routing, provider, streamed body, no network):
 - a full harvest by one client following tokens: records/s (target > 5,000), and the floor:
   lxml alone serialising the same records' oai_dc elements (built beforehand, on a sample of
   pages spread over the harvest), with the ratio harvest/floor;
-- where one page's time goes (page query, batch load, read models, crosswalk, serialisation).
+- where one page's time goes (page query, the page's set facts, read models, crosswalk, serialisation).
 
 ``--harvest-records N`` stops the harvest after N records (the rate is still per record); the
 output names every size it measured. PostgreSQL: ``--pg-url`` names a server database to use
 (created if missing and emptied when rebuilt); default postgresql+psycopg://postgres@127.0.0.1/hylla_oai_bench.
+``--existing`` uses the databases named by ``--sqlite-path``/``--pg-url`` as they are, whatever
+they hold, and never writes to them (shared databases built by someone else); ``--records`` is
+then ignored and the output says how many records there are. Every figure is printed with the
+load average at the time and the process's CPU time, since the machine may be shared.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import statistics
 import sys
 import time
@@ -45,7 +50,8 @@ from repository.oai.arguments import DateRange
 from repository.oai.queries import ListFilter
 from repository.oai.tokens import ResumptionState
 from repository.permissions import oai_filter
-from repository.services.readmodel import Site, to_read_model
+from repository.services.readmodel import Site
+from repository.services.readmodels_bulk import read_models
 
 OAI = "{http://www.openarchives.org/OAI/2.0/}"
 SECRET = "bench-secret"
@@ -106,14 +112,20 @@ def prepare(url: str, records: int, fresh: bool) -> None:
     engine.dispose()
 
 
-def median_ms(run: Callable[[], object], repeat: int) -> float:
+def load() -> str:
+    return "load {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+
+
+def median_ms(run: Callable[[], object], repeat: int) -> tuple[float, float]:
+    """(median wall milliseconds, median CPU milliseconds of this process) of ``repeat`` runs."""
     run()  # warm: statement caches, vocabularies, schema of the first request
-    times = []
+    times, cpu = [], []
     for _ in range(repeat):
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         run()
         times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
+        cpu.append((time.process_time() - cpu_started) * 1000)
+    return statistics.median(times), statistics.median(cpu)
 
 
 def fetch(app: Flask, **params: str) -> bytes:
@@ -145,31 +157,30 @@ def deep_token(app: Flask, verb: str, prefix: str, page_size: int) -> tuple[str,
 
 
 def breakdown(app: Flask, repeat: int) -> dict[str, float]:
-    """Milliseconds per step for one page of 100 records from the middle of the list."""
+    """Milliseconds per step for one page of 100 records from the middle of the list, as the provider makes it."""
     now = dt.datetime.now(dt.timezone.utc)
     site = Site("http://hylla.test", "hylla.test")
-    steps: dict[str, list[float]] = {k: [] for k in ("page query", "batch load", "read models", "crosswalk",
+    steps: dict[str, list[float]] = {k: [] for k in ("page query", "set facts", "read models", "crosswalk",
                                                       "serialise")}
     with app.app_context():
         flt = ListFilter(DateRange(None, None), None)
         rows = queries.page(session, now, flt, None, 100)
         for _ in range(repeat + 1):
-            session.expunge_all()
             t0 = time.perf_counter()
             rows = queries.page(session, now, flt, (rows[-1].position, rows[-1].id), 100)
             t1 = time.perf_counter()
-            loaded = queries.load_publications(session, [r.id for r in rows])
+            ids = [r.id for r in rows]
+            queries.page_facts(session, ids, now.date(), swepub=ids)
             t2 = time.perf_counter()
-            models = [to_read_model(loaded[r.id], site) for r in rows if r.id in loaded]
+            models = read_models(session, [r.id for r in rows if not r.deleted], site)
             t3 = time.perf_counter()
-            elements = [dc.element(m) for m in models]
+            elements = [dc.element(m) for m in models.values()]
             t4 = time.perf_counter()
             for el in elements:
                 etree.tostring(el)
             t5 = time.perf_counter()
             for key, value in zip(steps, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4)):
-                value_ms = value * 1000
-                steps[key].append(value_ms)
+                steps[key].append(value * 1000)
         session.close()
     return {k: statistics.median(v[1:]) for k, v in steps.items()}
 
@@ -204,9 +215,8 @@ def serialisation_floor(app: Flask, sampled: list[list[int]]) -> tuple[int, floa
     elements = []
     with app.app_context():
         for ids in sampled:
-            loaded = queries.load_publications(session, ids)
-            elements += [dc.element(to_read_model(loaded[i], site)) for i in ids if i in loaded]
-            session.expunge_all()
+            models = read_models(session, ids, site)
+            elements += [dc.element(models[i]) for i in ids if i in models and models[i].state == "published"]
         session.close()
     started = time.perf_counter()
     for el in elements:
@@ -215,34 +225,45 @@ def serialisation_floor(app: Flask, sampled: list[list[int]]) -> tuple[int, floa
 
 
 def bench(backend: str, url: str, args: argparse.Namespace) -> None:
-    say(f"\n== {backend} ({args.records:,} demo records)")
-    prepare(url, args.records, args.fresh)
+    if args.existing:
+        say(f"\n== {backend}: {make_url(url).render_as_string()} as it is (read only)")
+    else:
+        say(f"\n== {backend} ({args.records:,} demo records)")
+        prepare(url, args.records, args.fresh)
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": SECRET, "BASE_URL": "http://hylla.test",
                       "OAI_ID_NAMESPACE": "hylla.test", "INSTANCE_PATH": str(Path(args.instance) / backend)})
     with app.app_context():
+        total = session.execute(select(func.count()).select_from(Publication)).scalar_one()
+        revision = session.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
         visible = queries.count(session, dt.datetime.now(dt.timezone.utc), ListFilter(DateRange(None, None), None))
         session.close()
-    say(f"  records OAI-PMH shows: {visible:,}")
+    say(f"  {total:,} records, OAI-PMH shows {visible:,}; schema at migration {revision}; {load()}")
 
-    first = median_ms(lambda: fetch(app, verb="ListRecords", metadataPrefix="oai_dc"), args.repeat)
+    first, first_cpu = median_ms(lambda: fetch(app, verb="ListRecords", metadataPrefix="oai_dc"), args.repeat)
     token, page = deep_token(app, "ListRecords", "oai_dc", 100)
-    deep = median_ms(lambda: fetch(app, verb="ListRecords", resumptionToken=token), args.repeat)
-    say(f"  ListRecords oai_dc, 100 records: first page {first:.1f} ms, page {page:,} {deep:.1f} ms, "
-        f"deep/first {deep / first:.2f}   (targets < 40 ms, ratio < 1.3)")
-    ids_first = median_ms(lambda: fetch(app, verb="ListIdentifiers", metadataPrefix="oai_dc"), args.repeat)
+    deep, deep_cpu = median_ms(lambda: fetch(app, verb="ListRecords", resumptionToken=token), args.repeat)
+    say(f"  ListRecords oai_dc, 100 records: first page {first:.1f} ms (CPU {first_cpu:.1f}), page {page:,} "
+        f"{deep:.1f} ms (CPU {deep_cpu:.1f}), deep/first {deep / first:.2f}   (targets < 40 ms, ratio < 1.3); "
+        f"{load()}")
+    ids_first, ids_first_cpu = median_ms(lambda: fetch(app, verb="ListIdentifiers", metadataPrefix="oai_dc"),
+                                         args.repeat)
     id_token, id_page = deep_token(app, "ListIdentifiers", "oai_dc", 250)
-    ids_deep = median_ms(lambda: fetch(app, verb="ListIdentifiers", resumptionToken=id_token), args.repeat)
-    say(f"  ListIdentifiers, 250 headers: first page {ids_first:.1f} ms, page {id_page:,} {ids_deep:.1f} ms   "
-        f"(target < 15 ms)")
+    ids_deep, ids_deep_cpu = median_ms(lambda: fetch(app, verb="ListIdentifiers", resumptionToken=id_token),
+                                       args.repeat)
+    say(f"  ListIdentifiers, 250 headers: first page {ids_first:.1f} ms (CPU {ids_first_cpu:.1f}), page {id_page:,} "
+        f"{ids_deep:.1f} ms (CPU {ids_deep_cpu:.1f})   (target < 15 ms); {load()}")
     for step, ms in breakdown(app, args.repeat).items():
         say(f"    one page of 100, {step}: {ms:.1f} ms")
 
     say(f"  full harvest, ListRecords oai_dc{'' if args.harvest_records is None else f' (first {args.harvest_records:,})'}:")
+    cpu_started = time.process_time()
     count, seconds, sampled = full_harvest(app, args.harvest_records, args.sample_every)
+    cpu = time.process_time() - cpu_started
     rate = count / seconds
     floor_count, floor_seconds = serialisation_floor(app, sampled)
     floor_rate = floor_count / floor_seconds
-    say(f"  harvested {count:,} records in {seconds:,.1f} s: {rate:,.0f} records/s   (target > 5,000)")
+    say(f"  harvested {count:,} records in {seconds:,.1f} s (CPU {cpu:,.1f} s): {rate:,.0f} records/s   "
+        f"(target > 5,000); {load()}")
     say(f"  lxml alone serialising {floor_count:,} of them (every {args.sample_every}th page): "
         f"{floor_rate:,.0f} records/s; harvest is {floor_rate / rate:.1f}x the floor")
     with app.app_context():
@@ -261,7 +282,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--harvest-records", type=int, default=None, help="stop the full harvest after this many")
     parser.add_argument("--sample-every", type=int, default=20, help="pages between samples for the lxml floor")
     parser.add_argument("--prepare-only", action="store_true")
+    parser.add_argument("--existing", action="store_true",
+                        help="use the databases as they are, read only (e.g. shared ones built by someone else)")
     args = parser.parse_args(argv)
+    if args.existing and (args.prepare_only or args.fresh):
+        parser.error("--existing never builds or rebuilds a database")
     if args.records < 1000:
         parser.error("--records must be at least 1000")
     urls = {"sqlite": f"sqlite:///{args.sqlite_path}", "postgresql": args.pg_url}

@@ -8,8 +8,10 @@ past it, so a page still ends at a true position and the next page starts right 
 page ends with ``more`` only when another qualifying record exists, so the last page of a list
 is never followed by an empty one.
 
-Read models are built from one batch load per page (``queries.load_publications``); building
-them is deferred to the moment each record is written unless a check needs one first.
+A page's facts (units, open access, what SQL can vouch for about SwePub and URIs) are one
+statement (``queries.page_facts``), and the read models of the records it shows, or that a
+check must judge in Python, are built together from Core rows (``readmodels_bulk``): a page of
+100 records costs the same fixed number of queries at any depth and any repository size.
 """
 
 from __future__ import annotations
@@ -22,12 +24,12 @@ from sqlalchemy.orm import Session
 from exports import readmodel as rm
 from exports.quality import minimum_level
 from exports.readmodel import STUDENT_THESIS
-from repository.models import Publication
 from repository.oai import queries
 from repository.oai.formats import MetadataFormat
 from repository.oai.queries import ListFilter, Row
 from repository.oai.sets import RecordSets, SetCatalogue
-from repository.services.readmodel import Site, to_read_model
+from repository.services.readmodel import Site
+from repository.services.readmodels_bulk import read_models
 
 
 def passes_swepub_minimum_level(pub: rm.Publication) -> bool:
@@ -36,23 +38,19 @@ def passes_swepub_minimum_level(pub: rm.Publication) -> bool:
 
 @dataclass(slots=True)
 class Entry:
-    """A record on the page: its row, its header's setSpecs and, for records shown with metadata, its record."""
+    """A record on the page: its row, its header's setSpecs and, for records shown with metadata, its read model."""
 
     row: Row
     set_specs: list[str]
-    stored: Publication | None = None
-    _read_model: rm.Publication | None = field(default=None, repr=False)
+    model: rm.Publication | None = field(default=None, repr=False)
 
-    def read_model(self, site: Site, *, keep: bool = True) -> rm.Publication:
-        """The record's read model; ``keep=False`` (while streaming) lets it go once written."""
-        if self._read_model is not None:
-            return self._read_model
-        if self.stored is None:
+    def take_model(self) -> rm.Publication:
+        """The read model, let go of as it is handed over (a page's records leave memory as they are written)."""
+        model = self.model
+        if model is None:
             raise ValueError(f"record {self.row.id} was not loaded, so it has no read model")
-        made = to_read_model(self.stored, site)
-        if keep:
-            self._read_model = made
-        return made
+        self.model = None
+        return model
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,35 +98,38 @@ class PageBuilder:
         """
         if not rows:
             return []
-        ids = [r.id for r in rows]
-        units = queries.units_of(self.session, ids)
-        open_ids = queries.open_access(self.session, ids, self.today)
-        published = [r for r in rows if not r.deleted]
-        swepub_rows = [r for r in published if self._may_be_swepub(r)]
-        swepub_sure = queries.swepub_certain(self.session, [r.id for r in swepub_rows])
-        uri_sure = (queries.record_uri_certain(self.session, [r.id for r in published])
-                    if self.format.needs_record_uri else {r.id for r in published})
-        needed = {r.id for r in swepub_rows if r.id not in swepub_sure}
-        needed |= {r.id for r in published if r.id not in uri_sure}
+        published = [r.id for r in rows if not r.deleted]
+        candidates = [r.id for r in rows if not r.deleted and self._may_be_swepub(r)]
+        facts = queries.page_facts(self.session, [r.id for r in rows], self.today, swepub=candidates,
+                                   record_uri=published if self.format.needs_record_uri else ())
+        uri_sure = facts.uri_certain if self.format.needs_record_uri else set(published)
+        needed = {i for i in candidates if i not in facts.swepub_certain}
+        needed |= {i for i in published if i not in uri_sure}
         if self.with_metadata:
-            needed |= {r.id for r in published}
-        stored = queries.load_publications(self.session, needed)
+            needed.update(published)
+        models = read_models(self.session, needed, self.site)
         judged: list[Entry | None] = []
         for row in rows:
-            entry = Entry(row, [], stored.get(row.id))
-            swepub = self._may_be_swepub(row) and (row.deleted or row.id in swepub_sure
-                                                  or passes_swepub_minimum_level(entry.read_model(self.site)))
-            available = row.deleted or row.id in uri_sure or self.format.available_for(entry.read_model(self.site))
+            model = models.get(row.id)
+            swepub = self._may_be_swepub(row) and (row.deleted or row.id in facts.swepub_certain
+                                                  or passes_swepub_minimum_level(_loaded(row, model)))
+            available = row.deleted or row.id in uri_sure or self.format.available_for(_loaded(row, model))
             if not available or (flt.selector is not None and flt.selector.kind == "swepub" and not swepub):
                 judged.append(None)
                 continue
-            entry.set_specs = self.catalogue.header_specs(RecordSets(
-                row.publication_type, row.content_type, row.institution_id, units.get(row.id, frozenset()),
-                row.id in open_ids, swepub))
-            judged.append(entry)
+            specs = self.catalogue.header_specs(RecordSets(
+                row.publication_type, row.content_type, row.institution_id, facts.units.get(row.id, frozenset()),
+                row.id in facts.open_access, swepub))
+            judged.append(Entry(row, specs, model if self.with_metadata else None))
         return judged
 
     def _may_be_swepub(self, row: Row) -> bool:
         """Rule 01 (the institution's code) and "no student theses": what the catalogue and the row tell."""
         inst = self.catalogue.institutions.get(row.institution_id)
         return row.publication_type != STUDENT_THESIS and inst is not None and inst.swepub_spec is not None
+
+
+def _loaded(row: Row, model: rm.Publication | None) -> rm.Publication:
+    if model is None:
+        raise ValueError(f"record {row.id} was not loaded, so it has no read model")
+    return model

@@ -28,6 +28,7 @@ from repository.oai.listing import Entry, PageBuilder
 from repository.oai.queries import ListFilter, Row
 from repository.oai.settings import ProviderSettings
 from repository.oai.tokens import ResumptionState
+from repository.services.readmodels_bulk import read_models
 
 log = logging.getLogger(__name__)
 
@@ -98,9 +99,8 @@ def list_metadata_formats(ctx: Context, request: ProtocolRequest) -> writer.Body
         row = _find(ctx, identifier)
         if not row.deleted:
             # A deleted record is deleted in every format; a live one lists what it can be written in.
-            stored = queries.load_publications(ctx.session, [row.id])
-            entry = Entry(row, [], stored[row.id])
-            formats = [f for f in formats if f.available_for(entry.read_model(ctx.settings.site))]
+            model = read_models(ctx.session, [row.id], ctx.settings.site)[row.id]
+            formats = [f for f in formats if f.available_for(model)]
         if not formats:
             raise oai_error(NO_METADATA_FORMATS, f"{identifier} cannot be written in any metadata format.")
     return writer.metadata_formats((f.prefix, f.schema, f.namespace) for f in formats)
@@ -170,8 +170,8 @@ def _item(ctx: Context, entry: Entry, metadata_format: MetadataFormat) -> writer
                            entry.row.deleted)
     if entry.row.deleted:
         return writer.Item(header)
-    site, today = ctx.settings.site, ctx.today
-    return writer.Item(header, lambda: metadata_format.element(entry.read_model(site, keep=False), today))
+    today = ctx.today
+    return writer.Item(header, lambda: metadata_format.element(entry.take_model(), today))
 
 
 # -- ListIdentifiers, ListRecords ---------------------------------------------------------------

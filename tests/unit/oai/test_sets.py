@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -14,7 +15,8 @@ from repository.oai import queries
 from repository.oai.arguments import SET_SPEC
 from repository.oai.sets import InstitutionRef, RecordSets, SetCatalogue, UnitRef, set_tag
 from repository.services import records
-from repository.services.readmodel import Site, to_read_model
+from repository.services.readmodel import Site
+from repository.services.readmodels_bulk import read_models
 from tests import factories
 from tests.unit.oai.conftest import OAI, World, error_codes, harvest, oai_get, oai_id
 
@@ -89,8 +91,8 @@ def test_swepub_membership_is_exactly_the_minimum_level(client: FlaskClient, wor
     doc = oai_get(client, verb="ListIdentifiers", metadataPrefix="oai_dc")
     in_set = {h.findtext(f"{OAI}identifier"): "SwePub-uu" in [s.text for s in h.findall(f"{OAI}setSpec")]
               for h in doc.iter(f"{OAI}header")}
-    pubs = queries.load_publications(session, list(ids.values()))
-    verdicts = {name: not any(p.severity == "reject" for p in minimum_level(to_read_model(pubs[pub_id], SITE)))
+    models = read_models(session, ids.values(), SITE)
+    verdicts = {name: not any(p.severity == "reject" for p in minimum_level(models[pub_id]))
                 for name, pub_id in ids.items()}
     assert {name for name, ok in verdicts.items() if not ok} == {
         "punctuation_title", "supervisor_only", "no_host", "punctuation_host", "book_with_host", "no_year",
@@ -107,10 +109,10 @@ def test_sql_never_vouches_for_a_record_swepub_rejects(client: FlaskClient, worl
     ids = _edge_world(world)
     every = session.scalars(select(Publication.id).where(Publication.state == "published",
                                                          Publication.publication_type != "stud")).all()
-    certain = queries.swepub_certain(session, every)
-    pubs = queries.load_publications(session, every)
+    certain = queries.page_facts(session, every, date.today(), swepub=every).swepub_certain
+    models = read_models(session, every, SITE)
     for pub_id in every:
-        problems = minimum_level(to_read_model(pubs[pub_id], SITE))
+        problems = minimum_level(models[pub_id])
         if pub_id in certain:
             assert not [p for p in problems if p.severity == "reject"], pub_id
     # the records SQL cannot judge are judged by Python: these pass without SQL's word for it
