@@ -34,7 +34,7 @@ from lxml import etree
 from exports.readmodel import SVEP_TYPES, Contributor, HostItem, Publication, Series, Subject, Title
 from exports.vocabularies import OUTPUT_TYPE_BASE_URI, subject_labels
 from exports.xml import (
-    DC_NS, OAI_DC_NS, XML_LANG, XSI_NS, XSI_SCHEMA_LOCATION, access_status, add_text, document, has_text, iso639_3,
+    DC_NS, OAI_DC_NS, XML_LANG, XSI_NS, XSI_SCHEMA_LOCATION, access_status, clean, document, has_text, iso639_3,
     language_tag, open_files, output_type_of, root_element, stream_document, tidy, today_utc,
 )
 
@@ -67,6 +67,11 @@ _DCMI_TYPES = {"other/data-set": "Dataset", "other/software": "Software"}
 def dc(local: str) -> str:
     """The qualified name of a Dublin Core element."""
     return f"{{{DC_NS}}}{local}"
+
+
+_DC_TAGS = {local: dc(local) for local in (
+    "title", "creator", "subject", "description", "publisher", "contributor", "date", "type", "format", "identifier",
+    "source", "language", "relation", "coverage", "rights")}
 
 
 def eu_repo_type(pub: Publication) -> str:
@@ -151,17 +156,28 @@ def _types(pub: Publication) -> list[str]:
 
 def add_dc_elements(parent: etree._Element, pub: Publication, day: dt.date) -> None:
     """Append the record's ``dc:*`` elements to ``parent`` (an ``oai_dc:dc`` or a plain container)."""
+    sub_element = etree.SubElement
 
     def put(local: str, text: str | None, lang: str | None = None) -> None:
-        add_text(parent, dc(local), text, {XML_LANG: language_tag(lang)})
+        # What ``add_text(parent, dc(local), text, {XML_LANG: language_tag(lang)})`` writes, without
+        # its general attribute handling: a harvest writes some thirty of these per record.
+        if text is None:
+            return
+        value = tidy(text)
+        if not value:
+            return
+        tag = language_tag(lang) if lang else None
+        el = sub_element(parent, _DC_TAGS[local], {XML_LANG: clean(tag)} if tag is not None else None)
+        el.text = value
 
     for title in pub.titles:
         put("title", full_title(title), title.lang)
     authors = pub.authors
     for person in authors:
         put("creator", inverted_name(person))
+    author_ids = {id(person) for person in authors}  # the same objects: no field-by-field comparisons
     for person in pub.contributors:
-        if person not in authors:
+        if id(person) not in author_ids:
             put("contributor", inverted_name(person))
     for keyword in pub.keywords:
         put("subject", keyword.term, keyword.lang)
