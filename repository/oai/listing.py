@@ -41,7 +41,7 @@ class Entry:
     """A record on the page: its row, its header's setSpecs and, for records shown with metadata, its read model."""
 
     row: Row
-    set_specs: list[str]
+    set_specs: tuple[str, ...]
     model: rm.Publication | None = field(default=None, repr=False)
 
     def take_model(self) -> rm.Publication:
@@ -125,8 +125,7 @@ class PageBuilder:
 
     def _may_be_swepub(self, row: Row) -> bool:
         """Rule 01 (the institution's code) and "no student theses": what the catalogue and the row tell."""
-        inst = self.catalogue.institutions.get(row.institution_id)
-        return row.publication_type != STUDENT_THESIS and inst is not None and inst.swepub_spec is not None
+        return row.publication_type != STUDENT_THESIS and row.institution_id in self.catalogue.swepub_specs
 
 
 def _loaded(row: Row, model: rm.Publication | None) -> rm.Publication:

@@ -100,6 +100,12 @@ class SetCatalogue:
     def __init__(self, institutions: Iterable[InstitutionRef], units: Iterable[UnitRef]) -> None:
         self.institutions = {i.id: i for i in institutions}
         self.units = {u.id: u for u in units}
+        # The specs of each institution and unit, made once (headers name them for every record).
+        self.org_specs = {i.id: i.org_spec for i in self.institutions.values()}
+        self.swepub_specs = {i.id: spec for i in self.institutions.values() if (spec := i.swepub_spec)}
+        self._unit_specs = {u.id: u.org_spec for u in self.units.values()}
+        # Records of a page share a few combinations of facts: each combination's specs are made once.
+        self._header_specs: dict[RecordSets, tuple[str, ...]] = {}
 
     def sets(self) -> list[tuple[str, str]]:
         """(setSpec, setName) of every set, parents before their children."""
@@ -147,20 +153,25 @@ class SetCatalogue:
             return None
         return SetSelector("org", institution_id=inst.id if inst else None, unit_ids=units)
 
-    def header_specs(self, facts: RecordSets) -> list[str]:
+    def header_specs(self, facts: RecordSets) -> tuple[str, ...]:
         """The record's setSpecs, without any that another one implies."""
+        found = self._header_specs.get(facts)
+        if found is None:
+            found = self._header_specs[facts] = tuple(self._specs(facts))
+        return found
+
+    def _specs(self, facts: RecordSets) -> list[str]:
         specs = [f"type:{facts.publication_type}"]
         if facts.content_type in CONTENT_TYPES:
             specs.append(f"content:{facts.content_type}")
-        org = {u.org_spec for uid in facts.unit_ids if (u := self.units.get(uid)) is not None}
-        inst = self.institutions.get(facts.institution_id)
-        if inst is not None:
-            org.add(inst.org_spec)
+        org = {spec for uid in facts.unit_ids if (spec := self._unit_specs.get(uid)) is not None}
+        if (inst_spec := self.org_specs.get(facts.institution_id)) is not None:
+            org.add(inst_spec)
         specs += sorted(s for s in org if not any(o.startswith(s + ":") for o in org))
         if facts.open_access:
             specs.append("openaccess")
         if facts.publication_type in THESIS_TYPES:
             specs.append("theses")
-        if facts.swepub and inst is not None and inst.swepub_spec:
-            specs.append(inst.swepub_spec)
+        if facts.swepub and (swepub_spec := self.swepub_specs.get(facts.institution_id)):
+            specs.append(swepub_spec)
         return specs

@@ -84,8 +84,12 @@ def document(envelope: Envelope, body: Body) -> Iterator[bytes]:
         yield tail
 
 
+_TAGS: dict[str, str] = {}
+
+
 def _text(xf: etree.xmlfile, local: str, text: str, attrs: dict[str, str] | None = None) -> None:
-    with xf.element(oai(local), {k: clean(v) for k, v in (attrs or {}).items()}):
+    tag = _TAGS.get(local) or _TAGS.setdefault(local, oai(local))
+    with xf.element(tag, {k: clean(v) for k, v in attrs.items()} if attrs else {}):
         xf.write(clean(text))
 
 
@@ -211,16 +215,23 @@ def _resumption(xf: etree.xmlfile, resumption: Resumption | None) -> None:
                                                         "cursor": str(resumption.cursor)})
 
 
+HEADERS_PER_CHUNK = 50
+
+
 def record_list(verb: str, items: Iterable[Item], resumption: Resumption | None) -> Body:
-    """``ListRecords`` (records with payloads) or ``ListIdentifiers`` (headers only), one chunk per entry."""
+    """``ListRecords`` (records with payloads), one chunk per record, or ``ListIdentifiers`` (headers
+    only), one chunk per HEADERS_PER_CHUNK headers: a header is some 200 bytes, and a chunk per
+    header cost more in the WSGI layer than writing it."""
     def write(xf: etree.xmlfile) -> Iterator[None]:
         with xf.element(oai(verb)):
-            for item in items:
+            for n, item in enumerate(items, 1):
                 if verb == "ListIdentifiers":
                     _header(xf, item.header)
+                    if n % HEADERS_PER_CHUNK == 0:
+                        yield
                 else:
                     _record(xf, item)
-                yield
+                    yield
             _resumption(xf, resumption)
 
     return write
