@@ -38,6 +38,9 @@ def settings_from_environment(instance_path: Path) -> dict[str, Any]:
         "REPOSITORY_NAME": env("REPOSITORY_NAME", "Hylla"),
         "ADMIN_EMAIL": env("ADMIN_EMAIL", "admin@example.org"),
         "OAI_ID_NAMESPACE": env("OAI_ID_NAMESPACE", "hylla.example.org"),
+        # OAI-PMH page sizes, as given (repository/oai/settings.py checks them: whole numbers, 1 to 10000).
+        "OAI_PAGE_SIZE_RECORDS": env("OAI_PAGE_SIZE_RECORDS", "100"),
+        "OAI_PAGE_SIZE_IDENTIFIERS": env("OAI_PAGE_SIZE_IDENTIFIERS", "250"),
         "URN_NBN_PREFIX": env("URN_NBN_PREFIX", "urn:nbn:se"),
         "MAX_UPLOAD_BYTES": int(env("MAX_UPLOAD_BYTES", str(2 * 1024**3))),
         "SQL_ECHO": env("SQL_ECHO", "") == "1",

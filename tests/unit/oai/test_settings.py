@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from repository.config import settings_from_environment
 from repository.oai.settings import ProviderSettings
 
 CONFIG: dict[str, Any] = {"BASE_URL": "https://repo.example.org/", "REPOSITORY_NAME": "Repo",
@@ -32,3 +34,14 @@ def test_defaults_and_configured_values() -> None:
 def test_bad_settings_are_refused_clearly(key: str, value: Any, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         ProviderSettings.from_config({**CONFIG, key: value})
+
+
+def test_page_sizes_come_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("SECRET_KEY", "s")
+    monkeypatch.delenv("OAI_PAGE_SIZE_RECORDS", raising=False)
+    monkeypatch.setenv("OAI_PAGE_SIZE_IDENTIFIERS", "400")
+    settings = ProviderSettings.from_config(settings_from_environment(tmp_path))
+    assert (settings.records_page_size, settings.identifiers_page_size) == (100, 400)
+    monkeypatch.setenv("OAI_PAGE_SIZE_RECORDS", "lots")
+    with pytest.raises(ValueError, match="OAI_PAGE_SIZE_RECORDS must be a whole number"):
+        ProviderSettings.from_config(settings_from_environment(tmp_path))
