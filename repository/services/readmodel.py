@@ -127,17 +127,17 @@ def assemble(pub: Any, institution_code: str, institution_name: str, parts: Part
         output_type=pub.output_type,
         content_type=pub.content_type,
         publication_status=pub.publication_status,
-        titles=tuple(rm.Title(t.title, t.subtitle, t.lang, t.kind) for t in parts.titles),
+        titles=tuple([rm.Title(t.title, t.subtitle, t.lang, t.kind) for t in parts.titles]),
         contributors=tuple(work),
-        abstracts=tuple(rm.LangText(a.text, a.lang) for a in parts.abstracts),
-        keywords=tuple(rm.Keyword(k.term, k.lang, k.scheme) for k in parts.keywords),
-        subjects=tuple(_subject(s.code) for s in parts.subjects),
-        languages=tuple(lang.code for lang in parts.languages),
+        abstracts=tuple([rm.LangText(a.text, a.lang) for a in parts.abstracts]),
+        keywords=tuple([rm.Keyword(k.term, k.lang, k.scheme) for k in parts.keywords]),
+        subjects=tuple([_subject(s.code) for s in parts.subjects]),
+        languages=tuple([lang.code for lang in parts.languages]),
         issued=rm.PartialDate(pub.issued_year, pub.issued_month, pub.issued_day) if pub.issued_year else None,
         accepted=pub.accepted_date,
         online=pub.online_date,
         host=_host(pub, tuple(editors)),
-        series=tuple(rm.Series(s.title, s.issn, s.eissn, s.number) for s in parts.series),
+        series=tuple([rm.Series(s.title, s.issn, s.eissn, s.number) for s in parts.series]),
         conference=(rm.Conference(pub.conference_name, pub.conference_place, pub.conference_start, pub.conference_end)
                     if pub.conference_name else None),
         publisher=pub.publisher,
@@ -146,19 +146,19 @@ def assemble(pub: Any, institution_code: str, institution_name: str, parts: Part
         extent=pub.extent,
         identifiers=tuple(identifiers),
         creator_count=pub.creator_count,
-        funding=tuple(rm.Funding(f.funder, f.funder_id, f.project_title, f.project_id, f.grant_id)
-                      for f in parts.funding),
+        funding=tuple([rm.Funding(f.funder, f.funder_id, f.project_title, f.project_id, f.grant_id)
+                       for f in parts.funding]),
         licence=pub.licence,
-        notes=tuple(rm.LangText(n.text, n.lang) for n in parts.notes),
-        links=tuple(rm.Link(lk.url, lk.label) for lk in parts.links),
-        files=tuple(
+        notes=tuple([rm.LangText(n.text, n.lang) for n in parts.notes]),
+        links=tuple([rm.Link(lk.url, lk.label) for lk in parts.links]),
+        files=tuple([
             rm.FileInfo(f.id, f.original_filename, f.mime_type, f.size, f.sha256, f.md5, f.role, f.access,
                         f.embargo_until, f.licence, f.version, site.file_url(f.id, f.original_filename))
-            for f in parts.files),
+            for f in parts.files]),
         thesis=_thesis(parts.thesis),
-        related=tuple(rm.RelatedRecord(r.relation, r.title, str(r.related_id) if r.related_id else None,
-                                       site.landing_url(r.related_id) if r.related_id else r.url)
-                      for r in parts.relations),
+        related=tuple([rm.RelatedRecord(r.relation, r.title, str(r.related_id) if r.related_id else None,
+                                        site.landing_url(r.related_id) if r.related_id else r.url)
+                       for r in parts.relations]),
         org_units=tuple(units.values()),
         institution_code=institution_code,
         institution_name=institution_name,
@@ -180,7 +180,7 @@ def _contributor(c: Contributor | Any, placed: Sequence[PlacedAffiliation]) -> r
         orcid=c.orcid,
         local_id=c.local_id,
         person_id=c.person_id,
-        affiliations=tuple(affiliation for affiliation, _ in placed),
+        affiliations=tuple([affiliation for affiliation, _ in placed]),
     )
 
 

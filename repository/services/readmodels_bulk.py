@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Collection
+from collections import namedtuple
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -143,26 +144,46 @@ def _roles(text: str) -> tuple[str, ...]:
 
 @dataclass(frozen=True, slots=True)
 class _Statements:
-    """Every statement of a batch, built once per dialect; only the lists of ids vary."""
+    """Every statement of a batch, built once per dialect; only the lists of ids vary.
 
-    publications: Select[Any]
-    parts: tuple[tuple[str, Select[Any]], ...]
-    thesis: Select[Any]
+    Rows are read into named tuples made for each statement: an attribute of SQLAlchemy's Row
+    costs 0.3 µs, of a named tuple 0.02 µs, and ``assemble`` reads some 150 per record.
+    """
+
+    publications: _Query
+    parts: tuple[tuple[str, _Query], ...]
+    thesis: _Query
     contributors: Select[Any]
     affiliations: Select[Any]
+
+
+@dataclass(frozen=True, slots=True)
+class _Query:
+    statement: Select[Any]
+    row: Callable[[Iterable[Any]], Any]  # a named tuple's _make, with the statement's column names
+
+    @classmethod
+    def of(cls, statement: Select[Any], name: str) -> _Query:
+        return cls(statement, namedtuple(name, [c.key for c in statement.selected_columns])._make)
+
+    def rows(self, conn: Connection, values: dict[str, Any]) -> list[Any]:
+        return list(map(self.row, conn.execute(self.statement, values).all()))
 
 
 @functools.lru_cache(maxsize=4)
 def _statements(dialect: str) -> _Statements:
     ids = id_list("ids", dialect)
     return _Statements(
-        publications=select(*_PUBLICATION_COLUMNS, Institution.code.label("institution_code"),
-                            Institution.name.label("institution_name"))
-        .join(Institution, Institution.id == P.institution_id).where(among(P.id, ids, dialect)),
-        parts=tuple((name, select(model.publication_id, *columns).where(among(model.publication_id, ids, dialect))
-                     .order_by(model.publication_id, *order)) for name, model, columns, order in _PARTS),
-        thesis=select(ThesisDetails.publication_id, *_THESIS_COLUMNS)
-        .where(among(ThesisDetails.publication_id, ids, dialect)),
+        publications=_Query.of(select(*_PUBLICATION_COLUMNS, Institution.code.label("institution_code"),
+                                      Institution.name.label("institution_name"))
+                               .join(Institution, Institution.id == P.institution_id)
+                               .where(among(P.id, ids, dialect)), "PublicationRow"),
+        parts=tuple((name, _Query.of(select(model.publication_id, *columns)
+                                     .where(among(model.publication_id, ids, dialect))
+                                     .order_by(model.publication_id, *order), f"{model.__name__}Row"))
+                    for name, model, columns, order in _PARTS),
+        thesis=_Query.of(select(ThesisDetails.publication_id, *_THESIS_COLUMNS)
+                         .where(among(ThesisDetails.publication_id, ids, dialect)), "ThesisRow"),
         contributors=select(Contributor.publication_id, Contributor.id, Contributor.scope, Contributor.family_name,
                             Contributor.given_name, Contributor.corporate_name, cast(Contributor.roles, Text),
                             Contributor.orcid, Contributor.local_id, Contributor.person_id)
@@ -190,15 +211,15 @@ def read_models(conn: Connection | Session, ids: Collection[int], site: Site) ->
         # Core statements run through a Session go through the ORM's result machinery (a third of the time).
         conn = conn.connection()
     statements = _statements(conn.dialect.name)
-    pubs = conn.execute(statements.publications, {"ids": wanted}).all()
+    pubs = statements.publications.rows(conn, {"ids": wanted})
     if not pubs:
         return {}
     found = {"ids": [row.id for row in pubs]}
     parts = {pub_id: Parts() for pub_id in found["ids"]}
-    for name, statement in statements.parts:
-        for row in conn.execute(statement, found).all():
+    for name, query in statements.parts:
+        for row in query.rows(conn, found):
             getattr(parts[row.publication_id], name).append(row)
-    for row in conn.execute(statements.thesis, found).all():
+    for row in statements.thesis.rows(conn, found):
         parts[row.publication_id].thesis = row
     contributors = [_ContributorRow(*row[:6], _roles(row[6]), *row[7:])
                     for row in conn.execute(statements.contributors, found).all()]
