@@ -107,20 +107,6 @@ def among(column: ColumnElement[Any], ids: list[int] | BindParameter[Any], diale
     return column.in_(ids)
 
 
-def among_selected(column: ColumnElement[Any], chosen: Select[Any], dialect: str) -> ColumnElement[bool]:
-    """``column`` is one of the ids ``chosen`` selects (one integer column).
-
-    On PostgreSQL as ``= ANY((SELECT array_agg(...)))``: an IN subquery or a join lets the planner
-    hash a whole part table (42 ms for a page at 100,000 records) where it should look up the few
-    ids through an index; an array computed first leaves it nothing else to do.
-    """
-    if dialect == "postgresql":
-        selected = chosen.selected_columns[0]
-        ids = cast(chosen.with_only_columns(func.array_agg(selected)).scalar_subquery(), ARRAY(Integer))
-        return column == func.any(ids)
-    return column.in_(chosen)
-
-
 class _ContributorRow(NamedTuple):
     """A contributor's columns, with its roles read from their JSON text once per distinct list."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -157,8 +158,13 @@ def test_a_deep_page_costs_what_the_first_costs(client: FlaskClient, world: Worl
     offsets: list[Any] = []
 
     def offset_of(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if "OFFSET" in statement:  # SQLAlchemy's SQLite dialect always writes "LIMIT ? OFFSET ?"
-            offsets.append(parameters[-1] if isinstance(parameters, (list, tuple)) else parameters)
+        for given in re.findall(r"OFFSET (\d+|\?|%\(\w+\)s)", statement):
+            if given.isdigit():  # written into the SQL (the facts statement's "OFFSET 0" planner fence)
+                offsets.append(int(given))
+            elif isinstance(parameters, dict):  # PostgreSQL: OFFSET %(name)s
+                offsets.append(parameters[given.removeprefix("%(").removesuffix(")s")])
+            else:  # SQLAlchemy's SQLite dialect always writes "LIMIT ? OFFSET ?"
+                offsets.append(parameters[-1])
 
     event.listen(connection, "before_cursor_execute", offset_of)
     counts: list[int] = []
