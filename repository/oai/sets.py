@@ -104,6 +104,7 @@ class SetCatalogue:
         self.org_specs = {i.id: i.org_spec for i in self.institutions.values()}
         self.swepub_specs = {i.id: spec for i in self.institutions.values() if (spec := i.swepub_spec)}
         self._unit_specs = {u.id: u.org_spec for u in self.units.values()}
+        self.unit_ids_by_path = {u.path: u.id for u in self.units.values()}
         # Records of a page share a few combinations of facts: each combination's specs are made once.
         self._header_specs: dict[RecordSets, tuple[str, ...]] = {}
 

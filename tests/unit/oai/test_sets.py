@@ -151,3 +151,30 @@ def test_pages_of_the_swepub_set_skip_rejected_records_and_stay_full(client: Fla
         assert records and all(r.find(f"{OAI}header").get("status") == "deleted" or
                                r.find(f"{OAI}metadata/{{http://www.loc.gov/mods/v3}}mods") is not None for r in records)
         assert len(records) == 2 or page is pages[-1]  # skipped records leave no gaps in a page
+
+
+def _headers(pages: list[Any]) -> dict[str, tuple[bool, list[str]]]:
+    return {h.findtext(f"{OAI}identifier"): (h.get("status") == "deleted", [s.text for s in h.findall(f"{OAI}setSpec")])
+            for page in pages for h in page.iter(f"{OAI}header")}
+
+
+def test_headers_are_the_same_whether_sql_or_the_read_model_tells_the_sets(client: FlaskClient, world: World) -> None:
+    # ListIdentifiers asks SQL (queries.page_facts), ListRecords reads the read models it loads anyway
+    # (PageBuilder._facts_of): every record, with its units, open access and SwePub level, must come out alike.
+    _edge_world(world)
+    for prefix in ("oai_dc", "swepub_mods"):
+        _, identifier_pages = harvest(client, "ListIdentifiers", metadataPrefix=prefix)
+        _, record_pages = harvest(client, "ListRecords", metadataPrefix=prefix)
+        by_sql, by_model = _headers(identifier_pages), _headers(record_pages)
+        assert by_sql == by_model
+        specs = {spec for _, header_specs in by_sql.values() for spec in header_specs}
+        assert {"openaccess", "SwePub-uu", "org:uu:teknat:kemi", "org:kth:eecs"} <= specs
+        assert any(deleted for deleted, _ in by_sql.values())
+
+
+def test_the_demo_repository_has_the_same_headers_both_ways(demo_app: Any) -> None:
+    with demo_app.test_client() as demo:
+        _, identifier_pages = harvest(demo, "ListIdentifiers", metadataPrefix="oai_dc")
+        _, record_pages = harvest(demo, "ListRecords", metadataPrefix="oai_dc")
+    by_sql, by_model = _headers(identifier_pages), _headers(record_pages)
+    assert len(by_sql) > 250 and by_sql == by_model  # the shown ones of 300 demo records
