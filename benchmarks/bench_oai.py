@@ -13,7 +13,7 @@ the whole Flask application (routing, provider, streamed body, no network):
 - a full harvest by one client following tokens: records/s (target > 5,000), and the floor:
   lxml alone serialising the same records' oai_dc elements (built beforehand, on a sample of
   pages spread over the harvest), with the ratio harvest/floor;
-- where one page's time goes (page query, the page's set facts, read models, crosswalk, serialisation).
+- where one page's time goes (page query, read models and the sets judged on them, crosswalk, serialisation).
 
 ``--harvest-records N`` stops the harvest after N records (the rate is still per record); the
 output names every size it measured. PostgreSQL: ``--pg-url`` names a server database to use
@@ -47,6 +47,8 @@ from repository.demo import load_demo
 from repository.models import Publication
 from repository.oai import queries, tokens
 from repository.oai.arguments import DateRange
+from repository.oai.formats import FORMATS
+from repository.oai.listing import PageBuilder
 from repository.oai.queries import ListFilter
 from repository.oai.tokens import ResumptionState
 from repository.permissions import oai_filter
@@ -160,26 +162,24 @@ def breakdown(app: Flask, repeat: int) -> dict[str, float]:
     """Milliseconds per step for one page of 100 records from the middle of the list, as the provider makes it."""
     now = dt.datetime.now(dt.timezone.utc)
     site = Site("http://hylla.test", "hylla.test")
-    steps: dict[str, list[float]] = {k: [] for k in ("page query", "set facts", "read models", "crosswalk",
+    steps: dict[str, list[float]] = {k: [] for k in ("page query", "read models and sets", "crosswalk",
                                                       "serialise")}
     with app.app_context():
         flt = ListFilter(DateRange(None, None), None)
+        builder = PageBuilder(session, site, now, queries.catalogue(session), FORMATS["oai_dc"], with_metadata=True)
         rows = queries.page(session, now, flt, None, 100)
         for _ in range(repeat + 1):
             t0 = time.perf_counter()
             rows = queries.page(session, now, flt, (rows[-1].position, rows[-1].id), 100)
             t1 = time.perf_counter()
-            ids = [r.id for r in rows]
-            queries.page_facts(session, ids, now.date(), swepub=ids)
+            entries = [e for e in builder.judge(rows, flt) if e is not None and not e.row.deleted]
             t2 = time.perf_counter()
-            models = read_models(session, [r.id for r in rows if not r.deleted], site)
+            elements = [dc.element(e.take_model(), today=now.date()) for e in entries]
             t3 = time.perf_counter()
-            elements = [dc.element(m) for m in models.values()]
-            t4 = time.perf_counter()
             for el in elements:
                 etree.tostring(el)
-            t5 = time.perf_counter()
-            for key, value in zip(steps, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4)):
+            t4 = time.perf_counter()
+            for key, value in zip(steps, (t1 - t0, t2 - t1, t3 - t2, t4 - t3)):
                 steps[key].append(value * 1000)
         session.close()
     return {k: statistics.median(v[1:]) for k, v in steps.items()}
