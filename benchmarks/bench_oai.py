@@ -37,7 +37,7 @@ from pathlib import Path
 
 from flask import Flask
 from lxml import etree
-from sqlalchemy import func, select, text
+from sqlalchemy import func, inspect, select, text
 from sqlalchemy.engine import make_url
 
 from exports import dc
@@ -236,8 +236,12 @@ def bench(backend: str, url: str, args: argparse.Namespace) -> None:
         total = session.execute(select(func.count()).select_from(Publication)).scalar_one()
         revision = session.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
         visible = queries.count(session, dt.datetime.now(dt.timezone.utc), ListFilter(DateRange(None, None), None))
+        indexes = {ix["name"] for ix in inspect(database().engine).get_indexes("publications")}
         session.close()
     say(f"  {total:,} records, OAI-PMH shows {visible:,}; schema at migration {revision}; {load()}")
+    if "ix_publications_public_from" not in indexes:
+        say("  WARNING: no index on publications.public_from (migration 0008): completeListSize reads every "
+            "published row on the first page; run `flask --app wsgi db upgrade` on this database first")
 
     first, first_cpu = median_ms(lambda: fetch(app, verb="ListRecords", metadataPrefix="oai_dc"), args.repeat)
     token, page = deep_token(app, "ListRecords", "oai_dc", 100)
