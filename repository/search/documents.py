@@ -220,6 +220,17 @@ def _document(p: Any, titles: list[Any], abstracts: list[Any], keywords: list[An
     )
 
 
+def document_from_parts(p: Any, *, titles: list[Any], abstracts: list[Any], keywords: list[Any],
+                        subjects: list[Any], languages: list[Any], idents: list[Any], contributors: list[Any],
+                        units: list[Any], name_forms: list[Any], series: list[Any], files: list[Any],
+                        thesis: Any) -> Document:
+    """A document from parts already in memory, read by attribute like the rows ``_build`` queries
+    (titles, keywords, subjects, languages and contributors in position order): the demo loader
+    indexes the rows it has just generated without reading them back."""
+    return _document(p, titles, abstracts, keywords, subjects, languages, idents, contributors, units,
+                     name_forms, series, files, thesis)
+
+
 def _full_title(title: str, subtitle: str | None) -> str:
     return f"{title}: {subtitle}" if subtitle else title
 

@@ -136,10 +136,7 @@ def index_all(conn: Connection, *, batch_size: int = 2000, start_id: int | None 
     For loads that bypass the ORM; walking id ranges keeps each batch's queries on the
     primary key. Returns the number of public records indexed.
     """
-    if conn.dialect.name == "sqlite":
-        # FTS5's segments and the index B-trees outgrow SQLite's default 2 MB page cache at bulk
-        # volume; 64 MB keeps them in memory while the batches go in (this connection only).
-        conn.exec_driver_sql("PRAGMA cache_size=-65536")
+    prepare_bulk(conn)
     query = select(Publication.id).order_by(Publication.id)
     if start_id is not None:
         query = query.where(Publication.id >= start_id)
@@ -153,12 +150,30 @@ def index_all(conn: Connection, *, batch_size: int = 2000, start_id: int | None 
         indexed += len(docs)
         if progress:
             progress(len(chunk))
-    if conn.dialect.name == "sqlite" and ids:
-        # Batches leave FTS5 with many small segments that every query must merge; one merge now
-        # makes the words of a big index as quick to read as those of a small one.
+    if ids:
+        finish_bulk(conn)
+    return indexed
+
+
+def prepare_bulk(conn: Connection) -> None:
+    """Before writing many documents on this connection.
+
+    FTS5's segments and the index B-trees outgrow SQLite's default 2 MB page cache at bulk
+    volume; 64 MB keeps them in memory while the batches go in (this connection only).
+    """
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("PRAGMA cache_size=-65536")
+
+
+def finish_bulk(conn: Connection) -> None:
+    """After writing many documents in batches, each committed.
+
+    Batches leave FTS5 with many small segments that every query must merge; one merge now
+    makes the words of a big index as quick to read as those of a small one.
+    """
+    if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("INSERT INTO search_fts(search_fts) VALUES('optimize')")
         conn.commit()
-    return indexed
 
 
 def indexed_count(conn: Connection) -> int:
