@@ -352,3 +352,16 @@ class Publication:
     def is_open_access_on(self, day: dt.date) -> bool:
         """Open access: a full text anyone may download on ``day``."""
         return any(f.role == "fulltext" and f.is_open_on(day) for f in self.files)
+
+    def embargo_window(self, day: dt.date) -> tuple[dt.date | None, dt.date | None]:
+        """The days around ``day`` on which every file is as open as on ``day``: ``(first, end)``
+        with ``first <= day < end``, None where the window is unbounded.
+
+        Embargoes are the only way the record changes with the calendar alone, so anything
+        written from it (a payload, its open access) holds for the whole window, and a copy
+        written on ``day`` may be served on any other day within it.
+        """
+        lifts = [f.embargo_until for f in self.files if f.access == "embargoed" and f.embargo_until is not None]
+        first = max((d for d in lifts if d <= day), default=None)
+        end = min((d for d in lifts if d > day), default=None)
+        return first, end

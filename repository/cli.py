@@ -56,8 +56,8 @@ def db_current() -> None:
 
 def init_app(app: Flask) -> None:
     from harvest.cli import harvest_cli
-    from repository import cli_demo, cli_files, cli_search, cli_users
+    from repository import cli_demo, cli_files, cli_oai, cli_search, cli_users
 
     for group in (db_cli, cli_users.users_cli, cli_demo.demo_cli, cli_files.files_cli, cli_search.search_cli,
-                  harvest_cli):
+                  cli_oai.oai_cli, harvest_cli):
         app.cli.add_command(group)

@@ -27,3 +27,7 @@ __all__ = [
 from repository.models.search import SearchDocument, SearchQueueItem, SearchState, SearchValue  # noqa: E402
 
 __all__ += ["SearchDocument", "SearchQueueItem", "SearchState", "SearchValue"]
+
+from repository.models.oai import OaiPayload  # noqa: E402
+
+__all__ += ["OaiPayload"]

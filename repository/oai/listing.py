@@ -8,10 +8,12 @@ past it, so a page still ends at a true position and the next page starts right 
 page ends with ``more`` only when another qualifying record exists, so the last page of a list
 is never followed by an empty one.
 
-A page's facts (units, open access, what SQL can vouch for about SwePub and URIs) are one
-statement (``queries.page_facts``), and the read models of the records it shows, or that a
-check must judge in Python, are built together from Core rows (``readmodels_bulk``): a page of
-100 records costs the same fixed number of queries at any depth and any repository size.
+With metadata (ListRecords, GetRecord) every record shown comes from ``payloads``: its kept
+copy where that is still exact, else written now from its read model, with the facts its header
+needs (units, open access, SwePub's verdict, whether the format can write it); deleted records'
+facts are read off their read models. Without (ListIdentifiers) a page's facts are one statement
+(``queries.page_facts``), and read models are built only for the records whose checks SQL cannot
+settle. Either way a page costs the same fixed number of queries at any depth and any size.
 """
 
 from __future__ import annotations
@@ -22,35 +24,23 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from exports import readmodel as rm
-from exports.quality import minimum_level
 from exports.readmodel import STUDENT_THESIS
 from repository.oai import queries
 from repository.oai.formats import MetadataFormat
+from repository.oai.payloads import Payloads, Written, passes_swepub_minimum_level
 from repository.oai.queries import ListFilter, Row
 from repository.oai.sets import RecordSets, SetCatalogue
 from repository.services.readmodel import Site
 from repository.services.readmodels_bulk import read_models
 
 
-def passes_swepub_minimum_level(pub: rm.Publication) -> bool:
-    return not any(problem.severity == "reject" for problem in minimum_level(pub))
-
-
 @dataclass(slots=True)
 class Entry:
-    """A record on the page: its row, its header's setSpecs and, for records shown with metadata, its read model."""
+    """A record on the page: its row, its header's setSpecs and, for records shown with metadata, its payload."""
 
     row: Row
     set_specs: tuple[str, ...]
-    model: rm.Publication | None = field(default=None, repr=False)
-
-    def take_model(self) -> rm.Publication:
-        """The read model, let go of as it is handed over (a page's records leave memory as they are written)."""
-        model = self.model
-        if model is None:
-            raise ValueError(f"record {self.row.id} was not loaded, so it has no read model")
-        self.model = None
-        return model
+    payload: bytes | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +60,13 @@ class PageBuilder:
         self.today = now.astimezone(dt.timezone.utc).date()
         self.catalogue = catalogue
         self.format = metadata_format
-        self.with_metadata = with_metadata
+        self.payloads = Payloads(session, site, metadata_format, self.today, catalogue.unit_ids_by_path) \
+            if with_metadata else None
+
+    def save(self) -> None:
+        """Keep the records this request had to write (see ``payloads``); after every read of the request."""
+        if self.payloads is not None:
+            self.payloads.save()
 
     def collect(self, flt: ListFilter, after: tuple[str, int] | None, limit: int) -> Page:
         """Up to ``limit`` entries after ``after``, and whether a further qualifying record exists."""
@@ -93,55 +89,68 @@ class PageBuilder:
     def judge(self, rows: list[Row], flt: ListFilter) -> list[Entry | None]:
         """An entry per row, or None for a row the request must skip.
 
-        With metadata, every row of the batch is loaded, the look-ahead row included (when a row
-        before it is skipped, the look-ahead row is shown on this page), and its facts are read
-        off its read model. Without, SQL answers them and read models are built only for the
-        records whose SwePub level or URI it cannot vouch for.
+        With metadata, every record shown is written (or its kept copy taken, see ``payloads``)
+        and its facts come with it; deleted records' facts are read off their read models. Without,
+        SQL answers them and read models are built only for the records whose SwePub level or URI
+        it cannot vouch for.
         """
         if not rows:
             return []
+        if self.payloads is not None:
+            written = self.payloads.get([(r.id, r.datestamp) for r in rows if not r.deleted])
+            facts = self._facts_of(written, [r.id for r in rows if r.deleted])
+            return [self._entry(row, flt, written.get(row.id), facts) for row in rows]
         published = [r.id for r in rows if not r.deleted]
-        if self.with_metadata:
-            models = read_models(self.session, [r.id for r in rows], self.site)
-            facts = self._facts_of(models)
-        else:
-            candidates = [r.id for r in rows if not r.deleted and self._may_be_swepub(r)]
-            facts = queries.page_facts(self.session, [r.id for r in rows], self.today, swepub=candidates,
-                                       record_uri=published if self.format.needs_record_uri else ())
-            needed = {i for i in candidates if i not in facts.swepub_certain}
-            if self.format.needs_record_uri:
-                needed |= {i for i in published if i not in facts.uri_certain}
-            models = read_models(self.session, needed, self.site)
+        candidates = [r.id for r in rows if not r.deleted and self._may_be_swepub(r)]
+        facts = queries.page_facts(self.session, [r.id for r in rows], self.today, swepub=candidates,
+                                   record_uri=published if self.format.needs_record_uri else ())
+        needed = {i for i in candidates if i not in facts.swepub_certain}
+        if self.format.needs_record_uri:
+            needed |= {i for i in published if i not in facts.uri_certain}
+        models = read_models(self.session, needed, self.site)
         uri_sure = facts.uri_certain if self.format.needs_record_uri else set(published)
         judged: list[Entry | None] = []
         for row in rows:
             model = models.get(row.id)
-            swepub = self._may_be_swepub(row) and (row.deleted or row.id in facts.swepub_certain
-                                                  or passes_swepub_minimum_level(_loaded(row, model)))
+            swepub = row.deleted or row.id in facts.swepub_certain or \
+                (self._may_be_swepub(row) and passes_swepub_minimum_level(_loaded(row, model)))
             available = row.deleted or row.id in uri_sure or self.format.available_for(_loaded(row, model))
-            if not available or (flt.selector is not None and flt.selector.kind == "swepub" and not swepub):
-                judged.append(None)
-                continue
-            specs = self.catalogue.header_specs(RecordSets(
-                row.publication_type, row.content_type, row.institution_id, facts.units.get(row.id, frozenset()),
-                row.id in facts.open_access, swepub))
-            judged.append(Entry(row, specs, model if self.with_metadata else None))
+            judged.append(self._entry_of(row, flt, available, swepub, facts))
         return judged
 
-    def _facts_of(self, models: dict[int, rm.Publication]) -> queries.PageFacts:
-        """What ``queries.page_facts`` tells, read off the records' read models (the rules' own forms).
+    def _entry(self, row: Row, flt: ListFilter, written: Written | None, facts: queries.PageFacts) -> Entry | None:
+        if row.deleted:
+            return self._entry_of(row, flt, True, True, facts)
+        if written is None:
+            raise ValueError(f"record {row.id} was not written, so it has no payload")
+        entry = self._entry_of(row, flt, written.available, written.swepub, facts)
+        if entry is not None:
+            entry.payload = written.xml
+        return entry
 
-        A record's units are its work contributors' units (``org_units``), its open access the
-        read model's own rule; SQL vouches for nothing, so SwePub and URIs are judged by the
-        Python rules on each read model (1 ms for 100 records, where the statement costs 5 to 11).
-        tests/unit/oai/test_sets.py checks that both ways give every record the same header.
+    def _entry_of(self, row: Row, flt: ListFilter, available: bool, swepub: bool,
+                  facts: queries.PageFacts) -> Entry | None:
+        """The row's entry given what the format and SwePub's rule say of it (None: not in this list)."""
+        swepub = swepub and self._may_be_swepub(row)
+        if not available or (flt.selector is not None and flt.selector.kind == "swepub" and not swepub):
+            return None
+        specs = self.catalogue.header_specs(RecordSets(
+            row.publication_type, row.content_type, row.institution_id, facts.units.get(row.id, frozenset()),
+            row.id in facts.open_access, swepub))
+        return Entry(row, specs)
+
+    def _facts_of(self, written: dict[int, Written], deleted: list[int]) -> queries.PageFacts:
+        """Units and open access of a page's records: from the written records, and for deleted
+        ones (a header still carries its sets) from ``queries.page_facts``.
+
+        tests/unit/oai/test_sets.py checks that ListRecords and ListIdentifiers give every record
+        the same header.
         """
-        by_path = self.catalogue.unit_ids_by_path
-        return queries.PageFacts(
-            units={pub_id: frozenset(by_path[u.path] for u in model.org_units if u.path in by_path)
-                   for pub_id, model in models.items() if model.org_units},
-            open_access={pub_id for pub_id, model in models.items() if model.is_open_access_on(self.today)},
-            swepub_certain=set(), uri_certain=set())
+        facts = queries.page_facts(self.session, deleted, self.today)
+        units = dict(facts.units)
+        units.update((pub_id, w.unit_ids) for pub_id, w in written.items() if w.unit_ids)
+        open_access = facts.open_access | {pub_id for pub_id, w in written.items() if w.open_access}
+        return queries.PageFacts(units=units, open_access=open_access, swepub_certain=set(), uri_certain=set())
 
     def _may_be_swepub(self, row: Row) -> bool:
         """Rule 01 (the institution's code) and "no student theses": what the catalogue and the row tell."""

@@ -1,8 +1,8 @@
 """The six OAI-PMH verbs: each checks its arguments, runs its queries and returns the body to stream.
 
 ``respond`` is the provider's one entry point. Every query runs inside it, before the first
-byte is written; what it returns is a generator that only serialises (records' read models and
-payloads are built as they are written). Protocol errors are ``OAIError`` from anywhere below and
+byte is written; what it returns is a generator that only writes (records' payloads are ready
+before it starts, see ``payloads``). Protocol errors are ``OAIError`` from anywhere below and
 become ``<error>`` responses here, sent with HTTP 200 like every other response.
 """
 
@@ -159,19 +159,17 @@ def get_record(ctx: Context, request: ProtocolRequest) -> writer.Body:
     builder = PageBuilder(ctx.session, ctx.settings.site, ctx.now, queries.catalogue(ctx.session),
                           metadata_format, with_metadata=True)
     entry = builder.judge([row], ListFilter(date_range(None, None), None))[0]
+    builder.save()
     if entry is None:
         raise oai_error(CANNOT_DISSEMINATE_FORMAT, f"{identifier} cannot be written as {prefix} "
                                                    f"(swepub_mods needs the record's URI, e.g. its URN:NBN).")
-    return writer.get_record(_item(ctx, entry, metadata_format))
+    return writer.get_record(_item(ctx, entry))
 
 
-def _item(ctx: Context, entry: Entry, metadata_format: MetadataFormat) -> writer.Item:
+def _item(ctx: Context, entry: Entry) -> writer.Item:
     header = writer.Header(ctx.settings.site.oai_identifier(entry.row.id), entry.row.datestamp, entry.set_specs,
                            entry.row.deleted)
-    if entry.row.deleted:
-        return writer.Item(header)
-    today = ctx.today
-    return writer.Item(header, lambda: metadata_format.element(entry.take_model(), today))
+    return writer.Item(header, None if entry.row.deleted else entry.payload)
 
 
 # -- ListIdentifiers, ListRecords ---------------------------------------------------------------
@@ -208,11 +206,12 @@ def _records(ctx: Context, request: ProtocolRequest, *, with_metadata: bool) -> 
     builder = PageBuilder(ctx.session, ctx.settings.site, ctx.now, catalogue, metadata_format,
                           with_metadata=with_metadata)
     page = builder.collect(flt, (state.after_datestamp, state.after_id) if state else None, size)
+    builder.save()
     if not page.entries:
         raise oai_error(NO_RECORDS_MATCH, _no_records_message(args, state is not None))
     resumption = _resumption(ctx, request.verb, args, state, page.entries, page.more,
                              lambda: queries.count(ctx.session, ctx.now, flt))
-    items = [_item(ctx, entry, metadata_format) for entry in page.entries]
+    items = [_item(ctx, entry) for entry in page.entries]
     return writer.record_list(request.verb, items, resumption)
 
 

@@ -26,8 +26,10 @@ OAI_IDENTIFIER_NS = "http://www.openarchives.org/OAI/2.0/oai-identifier"
 OAI_IDENTIFIER_SCHEMA_LOCATION = f"{OAI_IDENTIFIER_NS} http://www.openarchives.org/OAI/2.0/oai-identifier.xsd"
 GRANULARITY = "YYYY-MM-DDThh:mm:ssZ"
 
+# Puts bytes that are already XML (a kept payload, see ``payloads``) into the open document as they are.
+Splice = Callable[[bytes], None]
 # A body writes into the open document and yields where the bytes so far may be sent.
-Body = Callable[[etree.xmlfile], Iterator[None]]
+Body = Callable[[etree.xmlfile, Splice], Iterator[None]]
 
 
 def oai(local: str) -> str:
@@ -76,7 +78,12 @@ def document(envelope: Envelope, body: Body) -> Iterator[bytes]:
             _text(xf, "request", envelope.base_url, envelope.request)
             xf.flush()
             yield out.take()
-            for _ in body(xf):
+
+            def splice(data: bytes) -> None:
+                xf.flush()  # what xmlfile holds (the open tags) goes first
+                out.write(data)
+
+            for _ in body(xf, splice):
                 xf.flush()
                 yield out.take()
     tail = out.take()
@@ -94,7 +101,7 @@ def _text(xf: etree.xmlfile, local: str, text: str, attrs: dict[str, str] | None
 
 
 def errors(problems: Sequence[Problem]) -> Body:
-    def write(xf: etree.xmlfile) -> Iterator[None]:
+    def write(xf: etree.xmlfile, splice: Splice) -> Iterator[None]:
         for problem in problems:
             _text(xf, "error", problem.message, {"code": problem.code})
         yield
@@ -114,7 +121,7 @@ class IdentifyInfo:
 
 
 def identify(info: IdentifyInfo) -> Body:
-    def write(xf: etree.xmlfile) -> Iterator[None]:
+    def write(xf: etree.xmlfile, splice: Splice) -> Iterator[None]:
         with xf.element(oai("Identify")):
             _text(xf, "repositoryName", info.repository_name)
             _text(xf, "baseURL", info.base_url)
@@ -146,7 +153,7 @@ def _oai_identifier(repository_identifier: str, sample: str) -> etree._Element:
 
 def metadata_formats(formats: Iterable[tuple[str, str, str]]) -> Body:
     """``ListMetadataFormats`` from (metadataPrefix, schema URL, namespace) triples."""
-    def write(xf: etree.xmlfile) -> Iterator[None]:
+    def write(xf: etree.xmlfile, splice: Splice) -> Iterator[None]:
         with xf.element(oai("ListMetadataFormats")):
             for prefix, schema, namespace in formats:
                 with xf.element(oai("metadataFormat")):
@@ -159,7 +166,7 @@ def metadata_formats(formats: Iterable[tuple[str, str, str]]) -> Body:
 
 
 def sets(found: Iterable[tuple[str, str]]) -> Body:
-    def write(xf: etree.xmlfile) -> Iterator[None]:
+    def write(xf: etree.xmlfile, splice: Splice) -> Iterator[None]:
         with xf.element(oai("ListSets")):
             for spec, name in found:
                 with xf.element(oai("set")):
@@ -180,10 +187,14 @@ class Header:
 
 @dataclass(frozen=True, slots=True)
 class Item:
-    """One entry of a record list: its header, and (for a record that is not deleted) how to make its payload."""
+    """One entry of a record list: its header, and for a record that is not deleted its payload.
+
+    The payload is the ``<metadata>`` content as lxml wrote it (UTF-8, no declaration, its own
+    namespace declarations and schemaLocation): spliced in as it is, never built from strings.
+    """
 
     header: Header
-    payload: Callable[[], etree._Element] | None = None
+    payload: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,12 +212,12 @@ def _header(xf: etree.xmlfile, header: Header) -> None:
             _text(xf, "setSpec", spec)
 
 
-def _record(xf: etree.xmlfile, item: Item) -> None:
+def _record(xf: etree.xmlfile, splice: Splice, item: Item) -> None:
     with xf.element(oai("record")):
         _header(xf, item.header)
         if item.payload is not None and not item.header.deleted:
             with xf.element(oai("metadata")):
-                xf.write(item.payload())
+                splice(item.payload)
 
 
 def _resumption(xf: etree.xmlfile, resumption: Resumption | None) -> None:
@@ -222,7 +233,7 @@ def record_list(verb: str, items: Iterable[Item], resumption: Resumption | None)
     """``ListRecords`` (records with payloads), one chunk per record, or ``ListIdentifiers`` (headers
     only), one chunk per HEADERS_PER_CHUNK headers: a header is some 200 bytes, and a chunk per
     header cost more in the WSGI layer than writing it."""
-    def write(xf: etree.xmlfile) -> Iterator[None]:
+    def write(xf: etree.xmlfile, splice: Splice) -> Iterator[None]:
         with xf.element(oai(verb)):
             for n, item in enumerate(items, 1):
                 if verb == "ListIdentifiers":
@@ -230,7 +241,7 @@ def record_list(verb: str, items: Iterable[Item], resumption: Resumption | None)
                     if n % HEADERS_PER_CHUNK == 0:
                         yield
                 else:
-                    _record(xf, item)
+                    _record(xf, splice, item)
                     yield
             _resumption(xf, resumption)
 
@@ -238,9 +249,9 @@ def record_list(verb: str, items: Iterable[Item], resumption: Resumption | None)
 
 
 def get_record(item: Item) -> Body:
-    def write(xf: etree.xmlfile) -> Iterator[None]:
+    def write(xf: etree.xmlfile, splice: Splice) -> Iterator[None]:
         with xf.element(oai("GetRecord")):
-            _record(xf, item)
+            _record(xf, splice, item)
         yield
 
     return write

@@ -1,0 +1,240 @@
+"""Records as the provider writes them, kept between harvests so a list page streams stored bytes.
+
+Building a record (reading its parts, its read model, the crosswalk) was nearly all of a
+ListRecords page's time: some 200 µs a record of Python, which holds a full harvest near 2,000
+records a second however fast the rest is. A harvest reads the same unchanged records again and
+again (every harvester, every format, every full re-harvest), so each record is written once per
+format and kept in ``oai_payloads``: its ``<metadata>`` content as bytes and the facts its header
+needs (units, open access, SwePub's verdict, whether the format can write it at all).
+
+A kept copy is served only while it is exactly what the record would give now:
+
+- the record's datestamp is the one it was written at (every public change moves the datestamp,
+  which is what OAI-PMH harvesters rely on too);
+- its ``generation`` is the current one: a digest of the code that writes records (``exports``,
+  the read-model builders, this module) and of the site settings that go into them (base URL,
+  OAI namespace), so an upgrade or a new ``BASE_URL`` makes every copy stale at once;
+- the day lies within the copy's embargo window (``Publication.embargo_window``): embargoes are the
+  one way a record changes with the calendar alone.
+
+Anything else is written anew from the database and the copy replaced, in the request's own
+transaction after its reads (``save``); a write that cannot be made (a read-only replica, a
+database busy with a long load) is logged and skipped, since the response has what it needs.
+``flask oai warm`` writes every record ahead of the first harvest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import logging
+import sys
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import lxml
+from lxml import etree
+from sqlalchemy import Select, and_, bindparam, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+import exports
+from exports import readmodel as rm
+from exports.quality import minimum_level
+from repository.models import OaiPayload, Publication
+from repository.oai.formats import MetadataFormat
+from repository.permissions import oai_filter
+from repository.services import readmodel, readmodels_bulk
+from repository.services.readmodel import Site
+from repository.services.readmodels_bulk import among, id_list, read_models
+
+log = logging.getLogger(__name__)
+T = OaiPayload
+
+
+def passes_swepub_minimum_level(pub: rm.Publication) -> bool:
+    return not any(problem.severity == "reject" for problem in minimum_level(pub))
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """A record as written in one format: its payload and the facts its header needs."""
+
+    xml: bytes  # the <metadata> content, UTF-8 without a declaration; empty when not available
+    available: bool  # whether the format can write this record (swepub_mods needs a URI)
+    swepub: bool  # passes SwePub's minimum level (the SwePub-<code> set)
+    open_access: bool
+    unit_ids: frozenset[int]
+
+
+def _source_files(modules: Iterable[ModuleType], packages: Iterable[ModuleType]) -> list[Path]:
+    files = [Path(m.__file__ or "") for m in modules]
+    for package in packages:
+        root = Path(package.__file__ or "").parent
+        files += [p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+    return sorted(files)
+
+
+@functools.cache
+def _code_digest() -> str:
+    """A digest of everything that decides how a record is written: crosswalks, vocabularies, read models."""
+    digest = hashlib.sha256(lxml.__version__.encode())
+    modules = (readmodel, readmodels_bulk, sys.modules[MetadataFormat.__module__], sys.modules[__name__])
+    for path in _source_files(modules, (exports,)):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+@functools.cache
+def generation(site: Site) -> str:
+    """What a kept copy must have been written with to be served: this code, this site."""
+    return hashlib.sha256(f"{_code_digest()}\n{site.base_url}\n{site.oai_namespace}".encode()).hexdigest()[:32]
+
+
+def write(pub: rm.Publication, metadata_format: MetadataFormat, today: dt.date,
+          unit_ids_by_path: Mapping[str, int]) -> Written:
+    """The record written now, in the format, with its header's facts read off the same read model."""
+    available = metadata_format.available_for(pub)
+    xml = etree.tostring(metadata_format.element(pub, today), encoding="UTF-8", xml_declaration=False) \
+        if available else b""
+    return Written(xml, available, passes_swepub_minimum_level(pub), pub.is_open_access_on(today),
+                   frozenset(unit_ids_by_path[u.path] for u in pub.org_units if u.path in unit_ids_by_path))
+
+
+@functools.lru_cache(maxsize=4)
+def _fetch_statement(dialect: str) -> Select[Any]:
+    return select(T.publication_id, T.datestamp, T.valid_from, T.valid_until, T.available, T.swepub,
+                  T.open_access, T.unit_ids, T.xml).where(
+        T.metadata_prefix == bindparam("prefix"), T.generation == bindparam("generation"),
+        among(T.publication_id, id_list("ids", dialect), dialect))
+
+
+def _units(text: str) -> frozenset[int]:
+    return frozenset(map(int, text.split())) if text else frozenset()
+
+
+class Payloads:
+    """The records of one request in one format: kept copies where exact, the rest written now.
+
+    ``get`` may be called for several batches; what it had to write waits in memory until
+    ``save`` puts it in the database, once per request, after every read.
+    """
+
+    def __init__(self, session: Session, site: Site, metadata_format: MetadataFormat, today: dt.date,
+                 unit_ids_by_path: Mapping[str, int]) -> None:
+        self.session = session
+        self.site = site
+        self.format = metadata_format
+        self.today = today
+        self.unit_ids_by_path = unit_ids_by_path
+        self.generation = generation(site)
+        self._pending: list[dict[str, Any]] = []
+
+    def get(self, rows: Collection[tuple[int, dt.datetime]],
+            models: dict[int, rm.Publication] | None = None) -> dict[int, Written]:
+        """The written records of ``rows`` ((id, current datestamp) of records that are not deleted).
+
+        ``models``: read models already built (several formats written from one batch share
+        them); those this call has to build are added to it.
+        """
+        if not rows:
+            return {}
+        datestamps = dict(rows)
+        conn = self.session.connection()
+        kept: dict[int, Written] = {}
+        values = {"prefix": self.format.prefix, "generation": self.generation, "ids": sorted(datestamps)}
+        for pub_id, datestamp, first, end, available, swepub, open_access, units, xml in conn.execute(
+                _fetch_statement(conn.dialect.name), values):
+            if datestamp == datestamps[pub_id] and (first is None or first <= self.today) and \
+                    (end is None or self.today < end):
+                kept[pub_id] = Written(bytes(xml), available, swepub, open_access, _units(units))
+        missing = [pub_id for pub_id in datestamps if pub_id not in kept]
+        models = {} if models is None else models
+        models.update(read_models(conn, [pub_id for pub_id in missing if pub_id not in models], self.site))
+        for pub_id in missing:
+            model = models[pub_id]
+            kept[pub_id] = written = write(model, self.format, self.today, self.unit_ids_by_path)
+            self._remember(model, written)
+        return kept
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    def _remember(self, model: rm.Publication, written: Written) -> None:
+        first, end = model.embargo_window(self.today)
+        self._pending.append({
+            "publication_id": model.id, "metadata_prefix": self.format.prefix, "generation": self.generation,
+            # The read model's own datestamp, read in the same statement as its columns: should the
+            # record change meanwhile, the copy is keyed to the older datestamp and never served.
+            "datestamp": model.datestamp, "valid_from": first, "valid_until": end,
+            "available": written.available, "swepub": written.swepub, "open_access": written.open_access,
+            "unit_ids": " ".join(map(str, sorted(written.unit_ids))), "xml": written.xml,
+        })
+
+    def save(self) -> int:
+        """Keep what this request wrote (committing the request's transaction); the number of copies kept."""
+        pending, self._pending = self._pending, []
+        if not pending:
+            return 0
+        try:
+            keep(self.session, pending)
+            self.session.commit()
+        except DBAPIError as exc:
+            self.session.rollback()
+            log.warning("oai payloads not kept (%d records, served all the same): %s", len(pending), exc.orig)
+            return 0
+        return len(pending)
+
+
+def keep(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert or replace copies, in one statement for the batch."""
+    conn = session.connection()
+    insert = postgresql.insert(T) if conn.dialect.name == "postgresql" else sqlite.insert(T)
+    columns = ("generation", "datestamp", "valid_from", "valid_until", "available", "swepub", "open_access",
+               "unit_ids", "xml")
+    statement = insert.on_conflict_do_update(
+        index_elements=[T.publication_id, T.metadata_prefix],
+        set_={name: getattr(insert.excluded, name) for name in columns})
+    conn.execute(statement, rows)
+
+
+@dataclass(frozen=True, slots=True)
+class Warmed:
+    records: int  # records OAI-PMH shows with metadata
+    written: int  # payloads written (missing or stale); the rest were current
+
+
+def warm(session: Session, site: Site, formats: Collection[MetadataFormat], now: dt.datetime,
+         unit_ids_by_path: Mapping[str, int], *, batch_size: int = 500,
+         progress: Callable[[int], None] | None = None) -> Warmed:
+    """Write every record that OAI-PMH shows with metadata, in each of ``formats``, whose kept copy
+    is missing or stale, batch by batch in id order, each batch committed: ahead of a first harvest,
+    after an upgrade or a change of ``BASE_URL``. Records are read once per batch for all formats."""
+    today = now.astimezone(dt.timezone.utc).date()
+    shown = and_(oai_filter(now), Publication.state == "published")
+    after, records, written = 0, 0, 0
+    while True:
+        rows = [tuple(r) for r in session.connection().execute(
+            select(Publication.id, Publication.datestamp).where(shown, Publication.id > after)
+            .order_by(Publication.id).limit(batch_size))]
+        if not rows:
+            return Warmed(records, written)
+        models: dict[int, rm.Publication] = {}
+        stores = [Payloads(session, site, f, today, unit_ids_by_path) for f in formats]
+        for store in stores:
+            store.get(rows, models)
+        written += sum(store.pending for store in stores)
+        for store in stores:
+            store.save()
+        session.commit()
+        records += len(rows)
+        after = rows[-1][0]
+        if progress:
+            progress(len(rows))
