@@ -11,9 +11,10 @@ is never followed by an empty one.
 With metadata (ListRecords, GetRecord) every record shown comes from ``payloads``: its kept
 copy where that is still exact, else written now from its read model, with the facts its header
 needs (units, open access, SwePub's verdict, whether the format can write it); deleted records'
-facts are read off their read models. Without (ListIdentifiers) a page's facts are one statement
-(``queries.page_facts``), and read models are built only for the records whose checks SQL cannot
-settle. Either way a page costs the same fixed number of queries at any depth and any size.
+facts come from the facts statement (``queries.page_facts``). Without (ListIdentifiers) the facts
+of records with a current copy come from it, and of the others from the facts statement, read
+models being built only for the records whose checks SQL cannot settle. Either way a page costs
+the same fixed number of queries at any depth and any repository size.
 """
 
 from __future__ import annotations
@@ -60,13 +61,12 @@ class PageBuilder:
         self.today = now.astimezone(dt.timezone.utc).date()
         self.catalogue = catalogue
         self.format = metadata_format
-        self.payloads = Payloads(session, site, metadata_format, self.today, catalogue.unit_ids_by_path) \
-            if with_metadata else None
+        self.with_metadata = with_metadata
+        self.payloads = Payloads(session, site, metadata_format, self.today, catalogue.unit_ids_by_path)
 
     def save(self) -> None:
         """Keep the records this request had to write (see ``payloads``); after every read of the request."""
-        if self.payloads is not None:
-            self.payloads.save()
+        self.payloads.save()
 
     def collect(self, flt: ListFilter, after: tuple[str, int] | None, limit: int) -> Page:
         """Up to ``limit`` entries after ``after``, and whether a further qualifying record exists."""
@@ -90,20 +90,25 @@ class PageBuilder:
         """An entry per row, or None for a row the request must skip.
 
         With metadata, every record shown is written (or its kept copy taken, see ``payloads``)
-        and its facts come with it; deleted records' facts are read off their read models. Without,
-        SQL answers them and read models are built only for the records whose SwePub level or URI
-        it cannot vouch for.
+        and its facts come with it. Without, the facts of records with a current copy come from
+        it, and for the others (and for deleted records, whose headers carry sets too) SQL answers
+        them, read models being built only for the records whose SwePub level or URI it cannot
+        vouch for.
         """
         if not rows:
             return []
-        if self.payloads is not None:
-            written = self.payloads.get([(r.id, r.datestamp) for r in rows if not r.deleted])
-            facts = self._facts_of(written, [r.id for r in rows if r.deleted])
+        live = [(r.id, r.datestamp) for r in rows if not r.deleted]
+        if self.with_metadata:
+            written = self.payloads.get(live)
+            facts = _with_kept(queries.page_facts(self.session, [r.id for r in rows if r.deleted], self.today),
+                               written)
             return [self._entry(row, flt, written.get(row.id), facts) for row in rows]
-        published = [r.id for r in rows if not r.deleted]
-        candidates = [r.id for r in rows if not r.deleted and self._may_be_swepub(r)]
-        facts = queries.page_facts(self.session, [r.id for r in rows], self.today, swepub=candidates,
-                                   record_uri=published if self.format.needs_record_uri else ())
+        kept = self.payloads.facts(live)
+        others = [r for r in rows if r.id not in kept]
+        published = [r.id for r in others if not r.deleted]
+        candidates = [r.id for r in others if not r.deleted and self._may_be_swepub(r)]
+        facts = _with_kept(queries.page_facts(self.session, [r.id for r in others], self.today, swepub=candidates,
+                                              record_uri=published if self.format.needs_record_uri else ()), kept)
         needed = {i for i in candidates if i not in facts.swepub_certain}
         if self.format.needs_record_uri:
             needed |= {i for i in published if i not in facts.uri_certain}
@@ -111,6 +116,10 @@ class PageBuilder:
         uri_sure = facts.uri_certain if self.format.needs_record_uri else set(published)
         judged: list[Entry | None] = []
         for row in rows:
+            copy = kept.get(row.id)
+            if copy is not None:
+                judged.append(self._entry_of(row, flt, copy.available, copy.swepub, facts))
+                continue
             model = models.get(row.id)
             swepub = row.deleted or row.id in facts.swepub_certain or \
                 (self._may_be_swepub(row) and passes_swepub_minimum_level(_loaded(row, model)))
@@ -139,19 +148,6 @@ class PageBuilder:
             row.id in facts.open_access, swepub))
         return Entry(row, specs)
 
-    def _facts_of(self, written: dict[int, Written], deleted: list[int]) -> queries.PageFacts:
-        """Units and open access of a page's records: from the written records, and for deleted
-        ones (a header still carries its sets) from ``queries.page_facts``.
-
-        tests/unit/oai/test_sets.py checks that ListRecords and ListIdentifiers give every record
-        the same header.
-        """
-        facts = queries.page_facts(self.session, deleted, self.today)
-        units = dict(facts.units)
-        units.update((pub_id, w.unit_ids) for pub_id, w in written.items() if w.unit_ids)
-        open_access = facts.open_access | {pub_id for pub_id, w in written.items() if w.open_access}
-        return queries.PageFacts(units=units, open_access=open_access, swepub_certain=set(), uri_certain=set())
-
     def _may_be_swepub(self, row: Row) -> bool:
         """Rule 01 (the institution's code) and "no student theses": what the catalogue and the row tell."""
         return row.publication_type != STUDENT_THESIS and row.institution_id in self.catalogue.swepub_specs
@@ -161,3 +157,15 @@ def _loaded(row: Row, model: rm.Publication | None) -> rm.Publication:
     if model is None:
         raise ValueError(f"record {row.id} was not loaded, so it has no read model")
     return model
+
+
+def _with_kept(facts: queries.PageFacts, kept: dict[int, Written]) -> queries.PageFacts:
+    """SQL's facts about some of a page's records, with what the current copies of the others tell.
+
+    tests/unit/oai/test_sets.py checks that ListRecords and ListIdentifiers, with copies kept or
+    not, give every record the same header.
+    """
+    units = dict(facts.units)
+    units.update((pub_id, w.unit_ids) for pub_id, w in kept.items() if w.unit_ids)
+    return queries.PageFacts(units=units, open_access=facts.open_access | {i for i, w in kept.items() if w.open_access},
+                             swepub_certain=facts.swepub_certain, uri_certain=facts.uri_certain)

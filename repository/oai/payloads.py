@@ -107,10 +107,11 @@ def write(pub: rm.Publication, metadata_format: MetadataFormat, today: dt.date,
                    frozenset(unit_ids_by_path[u.path] for u in pub.org_units if u.path in unit_ids_by_path))
 
 
-@functools.lru_cache(maxsize=4)
-def _fetch_statement(dialect: str) -> Select[Any]:
-    return select(T.publication_id, T.datestamp, T.valid_from, T.valid_until, T.available, T.swepub,
-                  T.open_access, T.unit_ids, T.xml).where(
+@functools.lru_cache(maxsize=8)
+def _fetch_statement(dialect: str, with_xml: bool) -> Select[Any]:
+    columns = [T.publication_id, T.datestamp, T.valid_from, T.valid_until, T.available, T.swepub, T.open_access,
+               T.unit_ids]
+    return select(*columns, T.xml if with_xml else T.available).where(
         T.metadata_prefix == bindparam("prefix"), T.generation == bindparam("generation"),
         among(T.publication_id, id_list("ids", dialect), dialect))
 
@@ -145,23 +146,33 @@ class Payloads:
         """
         if not rows:
             return {}
-        datestamps = dict(rows)
-        conn = self.session.connection()
-        kept: dict[int, Written] = {}
-        values = {"prefix": self.format.prefix, "generation": self.generation, "ids": sorted(datestamps)}
-        for pub_id, datestamp, first, end, available, swepub, open_access, units, xml in conn.execute(
-                _fetch_statement(conn.dialect.name), values):
-            if datestamp == datestamps[pub_id] and (first is None or first <= self.today) and \
-                    (end is None or self.today < end):
-                kept[pub_id] = Written(bytes(xml), available, swepub, open_access, _units(units))
-        missing = [pub_id for pub_id in datestamps if pub_id not in kept]
+        kept = self._current(rows, with_xml=True)
+        missing = [pub_id for pub_id, _ in rows if pub_id not in kept]
         models = {} if models is None else models
-        models.update(read_models(conn, [pub_id for pub_id in missing if pub_id not in models], self.site))
+        models.update(read_models(self.session.connection(), [i for i in missing if i not in models], self.site))
         for pub_id in missing:
             model = models[pub_id]
             kept[pub_id] = written = write(model, self.format, self.today, self.unit_ids_by_path)
             self._remember(model, written)
         return kept
+
+    def facts(self, rows: Collection[tuple[int, dt.datetime]]) -> dict[int, Written]:
+        """What the current copies of ``rows`` tell a header, without their payloads (``xml`` empty);
+        records without a current copy are left out, for the caller to judge otherwise."""
+        return self._current(rows, with_xml=False) if rows else {}
+
+    def _current(self, rows: Collection[tuple[int, dt.datetime]], *, with_xml: bool) -> dict[int, Written]:
+        datestamps = dict(rows)
+        conn = self.session.connection()
+        values = {"prefix": self.format.prefix, "generation": self.generation, "ids": sorted(datestamps)}
+        current: dict[int, Written] = {}
+        for pub_id, datestamp, first, end, available, swepub, open_access, units, xml in conn.execute(
+                _fetch_statement(conn.dialect.name, with_xml), values).all():
+            if datestamp == datestamps[pub_id] and (first is None or first <= self.today) and \
+                    (end is None or self.today < end):
+                current[pub_id] = Written(bytes(xml) if with_xml else b"", available, swepub, open_access,
+                                          _units(units))
+        return current
 
     @property
     def pending(self) -> int:
