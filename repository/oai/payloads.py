@@ -38,7 +38,7 @@ from typing import Any
 
 import lxml
 from lxml import etree
-from sqlalchemy import Select, and_, bindparam, select
+from sqlalchemy import Select, and_, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -48,6 +48,7 @@ from exports import readmodel as rm
 from exports.quality import minimum_level
 from repository.models import OaiPayload, Publication
 from repository.oai.formats import MetadataFormat
+from repository.oai.queries import off_state_index
 from repository.permissions import oai_filter
 from repository.services import readmodel, readmodels_bulk
 from repository.services.readmodel import Site
@@ -230,13 +231,18 @@ def warm(session: Session, site: Site, formats: Collection[MetadataFormat], now:
     after an upgrade or a change of ``BASE_URL``. Records are read once per batch for all formats."""
     today = now.astimezone(dt.timezone.utc).date()
     shown = and_(oai_filter(now), Publication.state == "published")
-    after, records, written = 0, 0, 0
-    while True:
-        rows = [tuple(r) for r in session.connection().execute(
-            select(Publication.id, Publication.datestamp).where(shown, Publication.id > after)
-            .order_by(Publication.id).limit(batch_size))]
+    last = session.scalar(select(func.max(Publication.id))) or 0
+    records, written = 0, 0
+    # Windows of ids, so each batch is a range of the primary key (SQLite, told to keep off the
+    # state index, would otherwise read every published row through it for each batch).
+    for start in range(1, last + 1, batch_size):
+        window = and_(Publication.id >= start, Publication.id < start + batch_size)
+        conn = session.connection()
+        rows = [tuple(r) for r in conn.execute(
+            select(Publication.id, Publication.datestamp).where(
+                window, off_state_index(shown) if conn.dialect.name == "sqlite" else shown).order_by(Publication.id))]
         if not rows:
-            return Warmed(records, written)
+            continue
         models: dict[int, rm.Publication] = {}
         stores = [Payloads(session, site, f, today, unit_ids_by_path) for f in formats]
         for store in stores:
@@ -246,6 +252,6 @@ def warm(session: Session, site: Site, formats: Collection[MetadataFormat], now:
             store.save()
         session.commit()
         records += len(rows)
-        after = rows[-1][0]
         if progress:
             progress(len(rows))
+    return Warmed(records, written)

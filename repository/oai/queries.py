@@ -184,7 +184,7 @@ def page(session: Session, now: dt.datetime, flt: ListFilter, after: tuple[str, 
     dialect = _dialect(session)
     where = _where(session, now, flt)
     if dialect == "sqlite":
-        where = [_off_state_index(clause) for clause in where]
+        where = [off_state_index(clause) for clause in where]
     stmt = _columns(dialect).where(*where)
     if after is not None:
         stmt = stmt.where(tuple_(P.datestamp, P.id) > tuple_(_position(after[0], dialect), literal(after[1])))
@@ -195,7 +195,7 @@ def page(session: Session, now: dt.datetime, flt: ListFilter, after: tuple[str, 
 _PLUS_STATE = literal_column("+publications.state", String())
 
 
-def _off_state_index(clause: ColumnElement[bool]) -> ColumnElement[bool]:
+def off_state_index(clause: ColumnElement[bool]) -> ColumnElement[bool]:
     """``clause`` with every ``publications.state`` written ``+publications.state`` (same meaning, no index)."""
     def swap(element: Any) -> Any:
         if getattr(element, "table", None) is P.__table__ and getattr(element, "name", None) == "state":
@@ -237,11 +237,20 @@ def count(session: Session, now: dt.datetime, flt: ListFilter) -> int:
     # rather read every published row through the state index).
     scheduled = and_(P.state == "published", P.public_from.is_not(None), P.public_from > now)
     hidden = (rows(P.state.in_(HIDDEN_STATES)).scalar_subquery()
-              + rows(_off_state_index(scheduled) if dialect == "sqlite" else scheduled).scalar_subquery()
+              + rows(off_state_index(scheduled) if dialect == "sqlite" else scheduled).scalar_subquery()
               + rows(P.state.in_(DELETED_STATES), or_(P.published_at.is_(None), P.published_at > now))
               .scalar_subquery())
     # The total on its own: SQLite counts a bare "SELECT count(*) FROM t" without reading rows.
     return int(_run(session, rows()).scalar_one()) - int(_run(session, select(hidden)).scalar_one())
+
+
+def change_mark(session: Session, now: dt.datetime) -> tuple[Any, Any]:
+    """The newest datestamp up to ``now`` (as stored) and the highest record id: two index look-ups
+    that any change to the size of a list moves (``list_sizes``)."""
+    dialect = _dialect(session)
+    newest = (select(stored_datestamp(dialect)).where(P.datestamp < _moment(now + dt.timedelta(seconds=1), dialect))
+              .order_by(P.datestamp.desc()).limit(1).scalar_subquery())
+    return tuple(_run(session, select(newest, select(func.max(P.id)).scalar_subquery())).one())  # type: ignore[return-value]
 
 
 def find(session: Session, now: dt.datetime, publication_id: int) -> Row | None:

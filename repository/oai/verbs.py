@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from repository.models import utcnow
-from repository.oai import queries, tokens, writer
+from repository.oai import list_sizes, queries, tokens, writer
 from repository.oai.arguments import RESUMPTION_TOKEN, ProtocolRequest, date_range, parse_request
 from repository.oai.errors import (
     BAD_RESUMPTION_TOKEN, CANNOT_DISSEMINATE_FORMAT, ID_DOES_NOT_EXIST, NO_METADATA_FORMATS, NO_RECORDS_MATCH,
@@ -210,7 +210,7 @@ def _records(ctx: Context, request: ProtocolRequest, *, with_metadata: bool) -> 
     if not page.entries:
         raise oai_error(NO_RECORDS_MATCH, _no_records_message(args, state is not None))
     resumption = _resumption(ctx, request.verb, args, state, page.entries, page.more,
-                             lambda: queries.count(ctx.session, ctx.now, flt))
+                             lambda: list_sizes.complete_list_size(ctx.session, ctx.now, flt))
     items = [_item(ctx, entry) for entry in page.entries]
     return writer.record_list(request.verb, items, resumption)
 
@@ -227,9 +227,10 @@ def _resumption(ctx: Context, verb: str, args: ListArguments, state: ResumptionS
                 entries: list[Entry], more: bool, count: Callable[[], int]) -> writer.Resumption | None:
     """The page's resumptionToken element: a token while more follows, an empty one ending a sequence.
 
-    completeListSize is counted on the first page and carried in the token (specification 3.5:
-    an estimate, which may be revised): records added or re-dated during the harvest and the
-    SwePub quality rule make the true size known only at the end, where it is set to what was sent.
+    completeListSize is counted on the first page (or remembered, see ``list_sizes``) and carried
+    in the token (specification 3.5: an estimate, which may be revised): records added or re-dated
+    during the harvest and the SwePub quality rule make the true size known only at the end, where
+    it is set to what was sent.
     """
     if state is None and not more:
         return None  # the whole list in one response: no token at all

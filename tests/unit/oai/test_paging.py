@@ -202,3 +202,25 @@ def test_statements_per_page_do_not_grow_with_the_page(client: FlaskClient, worl
         sizes[size] = count_statements.count - before
     # a page of seven records needs no more queries than a page of one (which also counts the list)
     assert sizes[7] <= sizes[1] <= 24
+
+
+def test_a_list_size_is_counted_again_only_when_a_record_changed(client: FlaskClient, world: World, app: Flask,
+                                                                  monkeypatch: pytest.MonkeyPatch,
+                                                                  count_statements: StatementCounter) -> None:
+    def first_page() -> tuple[str, int]:
+        before = count_statements.count
+        doc = oai_get(client, verb="ListIdentifiers", metadataPrefix="oai_dc")
+        counts = [s for s in count_statements.statements[before:] if "count(*)" in s.lower()]
+        return token_of(doc).get("completeListSize"), len(counts)
+
+    monkeypatch.setitem(app.config, "OAI_PAGE_SIZE_IDENTIFIERS", 2)
+    assert first_page() == ("7", 2)  # the list's rows, then the hidden ones (queries.count)
+    assert first_page() == ("7", 0)  # nothing changed: remembered
+    editor = factories.user("editor", world.uu, "counting-editor@example.org")
+    pub = records.create_publication(editor, factories.article(titles=[{"title": "Published meanwhile"}]))
+    assert first_page() == ("7", 2)  # a new draft moves the mark (the highest id), the size stays
+    records.publish_now(editor, pub.id, urn_prefix="urn:nbn:se")
+    assert first_page() == ("8", 2)
+    records.withdraw(editor, pub.id, "Published by mistake.")
+    assert first_page() == ("8", 2)  # deleted records stay in the list, moved by their new datestamp
+    assert first_page() == ("8", 0)
