@@ -20,7 +20,9 @@ network), starting with no kept payloads (``repository.oai.payloads``):
 - ListIdentifiers, 250 headers: median latency of the first page and a deep page; target < 15 ms;
 - where one page's time goes (page query, kept payloads, payloads written anew).
 
-``--harvest-records N`` stops each harvest after N records (the rate is still per record); the
+``--cold-records N`` drops the kept payloads of only the first N records of the list, so the first
+harvest is timed on those and the rest keep what ``flask oai warm`` wrote (at 1,000,000 records,
+warming once serves several runs). ``--harvest-records N`` stops each harvest after N records (the rate is still per record); the
 output names every size it measured. PostgreSQL: ``--pg-url`` names a server database to use
 (created if missing and emptied when rebuilt); default postgresql+psycopg://postgres@127.0.0.1/hylla_oai_bench.
 ``--existing`` uses the databases named by ``--sqlite-path``/``--pg-url`` as they are, whatever
@@ -199,11 +201,27 @@ def breakdown(app: Flask, repeat: int) -> dict[str, float]:
 def forget(app: Flask, ids: list[int] | None = None) -> None:
     """Drop the kept payloads (of ``ids``, or all), so what follows writes records as a first harvest does."""
     with app.app_context():
-        statement = delete(OaiPayload)
-        if ids is not None:
-            statement = statement.where(OaiPayload.publication_id.in_(ids))
-        session.execute(statement)
+        if ids is None:
+            session.execute(delete(OaiPayload))
+        for start in range(0, len(ids or ()), 5000):
+            session.execute(delete(OaiPayload).where(OaiPayload.publication_id.in_(ids[start:start + 5000])))
         session.commit()
+
+
+def first_ids(app: Flask, n: int) -> list[int]:
+    """The ids of the first ``n`` records of the whole list, in harvest order."""
+    now = dt.datetime.now(dt.timezone.utc)
+    with app.app_context():
+        rows = queries.page(session, now, ListFilter(DateRange(None, None), None), None, n)
+        session.close()
+    return [r.id for r in rows]
+
+
+def kept_count(app: Flask) -> int:
+    with app.app_context():
+        n = session.execute(select(func.count()).select_from(OaiPayload)).scalar_one()
+        session.close()
+    return int(n)
 
 
 def page_ids(app: Flask, **params: str) -> list[int]:
@@ -269,20 +287,26 @@ def bench(backend: str, url: str, args: argparse.Namespace) -> None:
         say("  WARNING: no index on publications.public_from (migration 0008): completeListSize reads every "
             "published row on the first page; run `flask --app wsgi db upgrade` on this database first")
 
-    forget(app)
+    cold_limit = args.cold_records if args.cold_records is not None else args.harvest_records
+    if args.cold_records is None:
+        forget(app)
+    else:  # only the records the first harvest will read; the others keep what `flask oai warm` wrote
+        forget(app, first_ids(app, args.cold_records))
     say(f"  first full harvest, ListRecords oai_dc, no payloads kept yet "
-        f"{'' if args.harvest_records is None else f'(first {args.harvest_records:,})'}:")
+        f"{'' if cold_limit is None else f'(first {cold_limit:,})'}:")
     cpu_started = time.process_time()
-    cold_count, cold_seconds, _ = full_harvest(app, args.harvest_records, args.sample_every)
+    cold_count, cold_seconds, _ = full_harvest(app, cold_limit, args.sample_every)
     cold_cpu = time.process_time() - cpu_started
     say(f"  harvested {cold_count:,} records in {cold_seconds:,.1f} s (CPU {cold_cpu:,.1f} s): "
         f"{cold_count / cold_seconds:,.0f} records/s, writing each record and keeping it; {load()}")
 
     say(f"  every later full harvest, ListRecords oai_dc"
         f"{'' if args.harvest_records is None else f' (first {args.harvest_records:,})'}:")
+    kept_before = kept_count(app)
     cpu_started = time.process_time()
     count, seconds, sampled = full_harvest(app, args.harvest_records, args.sample_every)
     cpu = time.process_time() - cpu_started
+    say(f"  (payloads written during it: {kept_count(app) - kept_before:,})")
     rate = count / seconds
     floor_count, floor_seconds = serialisation_floor(app, sampled)
     floor_rate = floor_count / floor_seconds
@@ -292,10 +316,10 @@ def bench(backend: str, url: str, args: argparse.Namespace) -> None:
         f"{floor_rate:,.0f} records/s; harvest is {floor_rate / rate:.1f}x the floor")
 
     token, page = deep_token(app, "ListRecords", "oai_dc", 100)
-    first_ids = page_ids(app, verb="ListRecords", metadataPrefix="oai_dc")
+    first_page_ids = page_ids(app, verb="ListRecords", metadataPrefix="oai_dc")
     deep_ids = page_ids(app, verb="ListRecords", resumptionToken=token)
     for kept, setup_first, setup_deep in (("kept", None, None),
-                                          ("written anew", lambda: forget(app, first_ids),
+                                          ("written anew", lambda: forget(app, first_page_ids),
                                            lambda: forget(app, deep_ids))):
         first, first_cpu = median_ms(lambda: fetch(app, verb="ListRecords", metadataPrefix="oai_dc"), args.repeat,
                                      setup_first)
@@ -326,7 +350,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--instance", default="/tmp/hylla-bench-oai-instance")
     parser.add_argument("--fresh", action="store_true", help="rebuild the databases even if they hold the records")
     parser.add_argument("--repeat", type=int, default=15, help="requests per median")
-    parser.add_argument("--harvest-records", type=int, default=None, help="stop the full harvest after this many")
+    parser.add_argument("--harvest-records", type=int, default=None, help="stop each full harvest after this many")
+    parser.add_argument("--cold-records", type=int, default=None,
+                        help="drop the kept payloads of only the first N records and time the first harvest on "
+                             "them (the others as `flask oai warm` left them); default: drop all")
     parser.add_argument("--sample-every", type=int, default=20, help="pages between samples for the lxml floor")
     parser.add_argument("--prepare-only", action="store_true")
     parser.add_argument("--existing", action="store_true",

@@ -27,8 +27,8 @@ from sqlalchemy.orm import Session
 from exports import readmodel as rm
 from exports.readmodel import STUDENT_THESIS
 from repository.oai import queries
-from repository.oai.formats import MetadataFormat
-from repository.oai.payloads import Payloads, Written, passes_swepub_minimum_level
+from repository.oai.formats import MetadataFormat, Written, passes_swepub_minimum_level
+from repository.oai.payloads import Payloads
 from repository.oai.queries import ListFilter, Row
 from repository.oai.sets import RecordSets, SetCatalogue
 from repository.services.readmodel import Site

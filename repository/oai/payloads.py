@@ -12,7 +12,7 @@ A kept copy is served only while it is exactly what the record would give now:
 - the record's datestamp is the one it was written at (every public change moves the datestamp,
   which is what OAI-PMH harvesters rely on too);
 - its ``generation`` is the current one: a digest of the code that writes records (``exports``,
-  the read-model builders, this module) and of the site settings that go into them (base URL,
+  the read-model builders, ``formats``) and of the site settings that go into them (base URL,
   OAI namespace), so an upgrade or a new ``BASE_URL`` makes every copy stale at once;
 - the day lies within the copy's embargo window (``Publication.embargo_window``): embargoes are the
   one way a record changes with the calendar alone.
@@ -37,7 +37,6 @@ from types import ModuleType
 from typing import Any
 
 import lxml
-from lxml import etree
 from sqlalchemy import Select, and_, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
@@ -45,9 +44,8 @@ from sqlalchemy.orm import Session
 
 import exports
 from exports import readmodel as rm
-from exports.quality import minimum_level
 from repository.models import OaiPayload, Publication
-from repository.oai.formats import MetadataFormat
+from repository.oai.formats import MetadataFormat, Written, write
 from repository.oai.queries import off_state_index
 from repository.permissions import oai_filter
 from repository.services import readmodel, readmodels_bulk
@@ -56,21 +54,6 @@ from repository.services.readmodels_bulk import among, id_list, read_models
 
 log = logging.getLogger(__name__)
 T = OaiPayload
-
-
-def passes_swepub_minimum_level(pub: rm.Publication) -> bool:
-    return not any(problem.severity == "reject" for problem in minimum_level(pub))
-
-
-@dataclass(frozen=True, slots=True)
-class Written:
-    """A record as written in one format: its payload and the facts its header needs."""
-
-    xml: bytes  # the <metadata> content, UTF-8 without a declaration; empty when not available
-    available: bool  # whether the format can write this record (swepub_mods needs a URI)
-    swepub: bool  # passes SwePub's minimum level (the SwePub-<code> set)
-    open_access: bool
-    unit_ids: frozenset[int]
 
 
 def _source_files(modules: Iterable[ModuleType], packages: Iterable[ModuleType]) -> list[Path]:
@@ -83,9 +66,10 @@ def _source_files(modules: Iterable[ModuleType], packages: Iterable[ModuleType])
 
 @functools.cache
 def _code_digest() -> str:
-    """A digest of everything that decides how a record is written: crosswalks, vocabularies, read models."""
+    """A digest of everything that decides how a record is written: crosswalks, vocabularies, read
+    models, and ``formats`` (which writes a record with its header's facts)."""
     digest = hashlib.sha256(lxml.__version__.encode())
-    modules = (readmodel, readmodels_bulk, sys.modules[MetadataFormat.__module__], sys.modules[__name__])
+    modules = (readmodel, readmodels_bulk, sys.modules[MetadataFormat.__module__])
     for path in _source_files(modules, (exports,)):
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
@@ -96,16 +80,6 @@ def _code_digest() -> str:
 def generation(site: Site) -> str:
     """What a kept copy must have been written with to be served: this code, this site."""
     return hashlib.sha256(f"{_code_digest()}\n{site.base_url}\n{site.oai_namespace}".encode()).hexdigest()[:32]
-
-
-def write(pub: rm.Publication, metadata_format: MetadataFormat, today: dt.date,
-          unit_ids_by_path: Mapping[str, int]) -> Written:
-    """The record written now, in the format, with its header's facts read off the same read model."""
-    available = metadata_format.available_for(pub)
-    xml = etree.tostring(metadata_format.element(pub, today), encoding="UTF-8", xml_declaration=False) \
-        if available else b""
-    return Written(xml, available, passes_swepub_minimum_level(pub), pub.is_open_access_on(today),
-                   frozenset(unit_ids_by_path[u.path] for u in pub.org_units if u.path in unit_ids_by_path))
 
 
 @functools.lru_cache(maxsize=8)
@@ -206,7 +180,12 @@ class Payloads:
 
 
 def keep(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Insert or replace copies, in one statement for the batch."""
+    """Insert or replace copies, in one statement for the batch.
+
+    In id order, so that two requests keeping overlapping records take their row locks in the
+    same order (PostgreSQL) instead of deadlocking.
+    """
+    rows = sorted(rows, key=lambda row: (row["publication_id"], row["metadata_prefix"]))
     conn = session.connection()
     insert = postgresql.insert(T) if conn.dialect.name == "postgresql" else sqlite.insert(T)
     columns = ("generation", "datestamp", "valid_from", "valid_until", "available", "swepub", "open_access",
