@@ -1,4 +1,4 @@
-"""The response is streamed record by record, with flat memory, and compressed when the client asks for it."""
+"""The response is streamed a few records at a time, with flat memory, and compressed when the client asks for it."""
 
 from __future__ import annotations
 
@@ -10,17 +10,21 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from repository.oai import writer
 from tests.unit.oai.conftest import World, identifiers, parse
 
 
-def test_a_page_is_streamed_one_record_at_a_time(client: FlaskClient, world: World) -> None:
+def test_a_page_is_streamed_a_few_records_at_a_time(client: FlaskClient, world: World,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(writer, "RECORDS_PER_CHUNK", 2)
     response = client.get("/oai?verb=ListRecords&metadataPrefix=mods", buffered=False)
     assert response.is_streamed
     chunks = [chunk for chunk in response.response if chunk]
-    # the envelope's opening, then one chunk per record (seven), then the closing tags
-    assert len(chunks) == 9
+    # the envelope's opening, then a chunk per two records, then the seventh with the closing tags
+    assert len(chunks) == 5
     assert b"<responseDate>" in chunks[0] and b"<record>" not in chunks[0]
-    assert all(chunk.count(b"<record>") == 1 for chunk in chunks[1:8])
+    assert [chunk.count(b"<record>") for chunk in chunks[1:]] == [2, 2, 2, 1]
+    assert chunks[-1].endswith(b"</OAI-PMH>")
     assert identifiers(parse(b"".join(chunks))) == [world.oai(n) for n in (
         "article", "thesis", "student", "withdrawn", "no_content", "greek", "kth")]
 
