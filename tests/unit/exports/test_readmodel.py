@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from exports.readmodel import Contributor, FileInfo, PartialDate, Title
+from exports.readmodel import Contributor, FileInfo, PartialDate, Publication, Title
 
 
 def test_names_of_people_with_one_name_part() -> None:
@@ -35,3 +35,17 @@ def test_embargo_lifts_by_itself() -> None:
     assert not f.is_open_on(dt.date(2029, 12, 31)) and f.is_open_on(dt.date(2030, 1, 1))
     restricted = FileInfo(2, "b.pdf", "application/pdf", 1, "0" * 64, "0" * 32, access="restricted")
     assert not restricted.is_open_on(dt.date(2100, 1, 1))
+
+
+def test_the_embargo_window_is_bounded_by_the_lifts_around_the_day() -> None:
+    def embargoed(i: int, until: dt.date | None, access: str = "embargoed") -> FileInfo:
+        return FileInfo(i, f"{i}.pdf", "application/pdf", 1, "0" * 64, "0" * 32, access=access, embargo_until=until)
+
+    pub = Publication("1", "art", (Title("Ålgräs"),), files=(
+        embargoed(1, dt.date(2030, 1, 1)), embargoed(2, dt.date(2028, 6, 1)), embargoed(3, dt.date(2035, 1, 1)),
+        embargoed(4, None), embargoed(5, dt.date(2029, 1, 1), access="restricted")))
+    assert pub.embargo_window(dt.date(2027, 1, 1)) == (None, dt.date(2028, 6, 1))
+    assert pub.embargo_window(dt.date(2028, 6, 1)) == (dt.date(2028, 6, 1), dt.date(2030, 1, 1))
+    assert pub.embargo_window(dt.date(2031, 1, 1)) == (dt.date(2030, 1, 1), dt.date(2035, 1, 1))
+    assert pub.embargo_window(dt.date(2040, 1, 1)) == (dt.date(2035, 1, 1), None)
+    assert Publication("2", "art", (Title("Öppen"),)).embargo_window(dt.date(2027, 1, 1)) == (None, None)
