@@ -168,7 +168,9 @@ class SetCatalogue:
         org = {spec for uid in facts.unit_ids if (spec := self._unit_specs.get(uid)) is not None}
         if (inst_spec := self.org_specs.get(facts.institution_id)) is not None:
             org.add(inst_spec)
-        specs += sorted(s for s in org if not any(o.startswith(s + ":") for o in org))
+        # A unit's spec names its ancestors ("org:uu:teknat:kemi" implies "org:uu:teknat" and "org:uu").
+        implied = {spec[:i] for spec in org for i, ch in enumerate(spec) if ch == ":"}
+        specs += sorted(org - implied)
         if facts.open_access:
             specs.append("openaccess")
         if facts.publication_type in THESIS_TYPES:
