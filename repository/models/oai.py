@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Date, ForeignKey, LargeBinary, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from repository.models.base import Base, UTCDateTime
@@ -22,6 +22,9 @@ class OaiPayload(Base):
     """One record's ``<metadata>`` content in one format, and what its header needs besides its row."""
 
     __tablename__ = "oai_payloads"
+    # What a header needs, readable without the payloads (ListIdentifiers reads only this).
+    __table_args__ = (Index("ix_oai_payloads_facts", "publication_id", "metadata_prefix", "generation", "datestamp",
+                            "valid_from", "valid_until", "available", "swepub", "open_access", "unit_ids"),)
 
     publication_id: Mapped[int] = mapped_column(
         ForeignKey("publications.id", ondelete="CASCADE"), primary_key=True, autoincrement=False)
