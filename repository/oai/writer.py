@@ -204,12 +204,20 @@ class Resumption:
     complete_list_size: int
 
 
+_HEADER, _IDENTIFIER, _DATESTAMP, _SET_SPEC = oai("header"), oai("identifier"), oai("datestamp"), oai("setSpec")
+_DELETED = {"status": "deleted"}
+
+
 def _header(xf: etree.xmlfile, header: Header) -> None:
-    with xf.element(oai("header"), {"status": "deleted"} if header.deleted else {}):
-        _text(xf, "identifier", header.identifier)
-        _text(xf, "datestamp", utc_datestamp(header.datestamp))
+    # Written without _text's general handling: a ListIdentifiers page is 250 of these (7 -> 4.5 ms).
+    with xf.element(_HEADER, _DELETED) if header.deleted else xf.element(_HEADER):
+        with xf.element(_IDENTIFIER):
+            xf.write(clean(header.identifier))
+        with xf.element(_DATESTAMP):
+            xf.write(utc_datestamp(header.datestamp))
         for spec in header.set_specs:
-            _text(xf, "setSpec", spec)
+            with xf.element(_SET_SPEC):
+                xf.write(clean(spec))
 
 
 def _record(xf: etree.xmlfile, splice: Splice, item: Item) -> None:
