@@ -82,6 +82,19 @@ def _counts(report: RunReport) -> tuple[int, ...]:
     return (c.added, c.updated, c.deleted, c.rejected, c.unchanged, c.errors)
 
 
+def _resume_matches_an_uncut_run(sessions: sessionmaker[Session], server: OAITestServer, quick: ClientSettings,
+                                 name: str, pages: int) -> RunReport:
+    """Resume ``name`` and harvest the same feed uncut into another source: the same counts and stored records."""
+    resumed = harvest_source(sessions, name, HarvestOptions(client=quick, dedup=False, workers=2))
+    assert resumed.status == "succeeded" and resumed.pages == pages
+    _add(sessions, server, f"{name}-uncut")
+    uncut = harvest_source(sessions, f"{name}-uncut", HarvestOptions(client=quick, dedup=False, workers=1))
+    assert _counts(resumed)[:5] == _counts(uncut)[:5]
+    assert resumed.counts.errors == uncut.counts.errors + 1  # the interruption itself is in the run log
+    assert _stored(sessions, name)["records"] == _stored(sessions, f"{name}-uncut")["records"]
+    return resumed
+
+
 def test_pages_judged_ahead_store_exactly_what_the_loop_alone_stores(
         sessions: sessionmaker[Session], oai_server: OAITestServer, quick: ClientSettings) -> None:
     _feed(oai_server)
@@ -112,13 +125,7 @@ def test_a_failing_page_stops_the_look_ahead_run_where_the_loop_alone_stops(
     with sessions() as s:
         assert s.scalar(select(Source.checkpoint_token).where(Source.name == "cut")) == tokens[1]
     oai_server.route({"verb": "ListRecords", "resumptionToken": tokens[1]}, third)
-    resumed = harvest_source(sessions, "cut", HarvestOptions(client=quick, dedup=False, workers=2))
-    assert resumed.run_id == cut.run_id and resumed.status == "succeeded" and resumed.pages == 4
-    _add(sessions, oai_server, "uncut")
-    uncut = harvest_source(sessions, "uncut", HarvestOptions(client=quick, dedup=False, workers=1))
-    assert _counts(resumed)[:5] == _counts(uncut)[:5]
-    assert resumed.counts.errors == uncut.counts.errors + 1  # the interruption itself is in the run log
-    assert _stored(sessions, "cut")["records"] == _stored(sessions, "uncut")["records"]
+    assert _resume_matches_an_uncut_run(sessions, oai_server, quick, "cut", 4).run_id == cut.run_id
 
 
 def test_a_run_stopped_while_pages_were_judged_ahead_resumes_with_nothing_lost_or_doubled(
@@ -136,9 +143,25 @@ def test_a_run_stopped_while_pages_were_judged_ahead_resumes_with_nothing_lost_o
     with sessions() as s:
         source = s.scalars(select(Source).where(Source.name == "stopped")).one()
         assert (source.checkpoint_token, source.checkpoint_pages) == (tokens[1], 2)
-    resumed = harvest_source(sessions, "stopped", HarvestOptions(client=quick, dedup=False, workers=2))
-    assert resumed.status == "succeeded" and resumed.pages == 4
-    _add(sessions, oai_server, "whole")
-    whole = harvest_source(sessions, "whole", HarvestOptions(client=quick, dedup=False, workers=2))
-    assert _counts(resumed)[:5] == _counts(whole)[:5]
-    assert _stored(sessions, "stopped")["records"] == _stored(sessions, "whole")["records"]
+    _resume_matches_an_uncut_run(sessions, oai_server, quick, "stopped", 4)
+
+
+def test_a_look_ahead_process_killed_mid_run_fails_the_run_which_then_resumes_exactly(
+        sessions: sessionmaker[Session], oai_server: OAITestServer, quick: ClientSettings) -> None:
+    _feed(oai_server, pages=6)
+    _add(sessions, oai_server, "killed")
+
+    def kill_look_ahead(progress: Progress) -> None:
+        if progress.pages == 1:
+            for process in multiprocessing.active_children():
+                if process.name.startswith("harvest-lookahead"):
+                    process.kill()
+
+    with pytest.raises(RuntimeError, match="look-ahead process of source killed ended without a word"):
+        harvest_source(sessions, "killed", HarvestOptions(client=quick, dedup=False, workers=2),
+                       on_page=kill_look_ahead)
+    with sessions() as s:
+        source = s.scalars(select(Source).where(Source.name == "killed")).one()
+        done = source.checkpoint_pages
+        assert 1 <= done < 6 and source.checkpoint_token == f"page{done + 1}"
+    _resume_matches_an_uncut_run(sessions, oai_server, quick, "killed", 6)
