@@ -146,17 +146,19 @@ class Judges:
 
 
 @functools.cache
-def _worker_tools(recipe: Recipe) -> tuple[etree.XSLT | None, ParseFunction]:
+def _tools(recipe: Recipe) -> tuple[etree.XSLT | None, ParseFunction]:
     return (xslt.compile_stylesheet(recipe.xslt) if recipe.xslt else None), default_parse()
 
 
+def judge_xml(raw: str, digest: str, recipe: Recipe) -> RecordVersion:
+    """One record judged from its XML alone, rebuilt with the safe parser (default parser, stylesheet compiled once)."""
+    transform, parse = _tools(recipe)
+    return judge(record_from_element(safexml.parse_bytes(raw.encode()), raw), digest, recipe, transform, parse)
+
+
 def _judge_in_worker(recipe: Recipe, batch: list[tuple[str, str]]) -> list[RecordVersion]:
-    transform, parse = _worker_tools(recipe)
-    versions = []
-    for raw, digest in batch:
-        version = judge(record_from_element(safexml.parse_bytes(raw.encode()), raw), digest, recipe, transform, parse)
-        versions.append(dataclasses.replace(version, raw_xml=None))  # the caller has it: not pickled back
-    return versions
+    # The caller has the XML: it is not pickled back.
+    return [dataclasses.replace(judge_xml(raw, digest, recipe), raw_xml=None) for raw, digest in batch]
 
 
 # -- the parser and its schemas ---------------------------------------------------------------------

@@ -15,13 +15,14 @@ import os
 import socket
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from harvest import dedup, judge, quality_reports, store, xslt
+from harvest import dedup, judge, lookahead, quality_reports, store, xslt
 from harvest.client import (
-    BadResumptionToken, ClientSettings, HarvestError, HostRateLimiter, OAIClient, OAIRecord, Page, TransportError,
+    ClientSettings, HarvestError, HostRateLimiter, OAIClient, OAIRecord, Page, TransportError,
     format_datestamp, parse_datestamp,
 )
 from harvest.judge import Judges, ParseFunction, Recipe
@@ -38,7 +39,7 @@ class HarvestOptions:
     until: dt.datetime | None = None
     client: ClientSettings = field(default_factory=ClientSettings)
     dedup: bool = True  # re-cluster what changed when the run ends
-    workers: int = 1  # processes that parse and judge records (the default parser only)
+    workers: int = 1  # processes that judge records; above 1 (default parser): pages judged ahead, see harvest.lookahead
     # How long the source stays ours without news from this run: renewed with every page, so only
     # a harvester that died (or one stuck on a single page this long) lets another take over.
     lease: dt.timedelta = dt.timedelta(minutes=30)
@@ -99,8 +100,8 @@ def harvest_source(sessions: sessionmaker[Session], name: str, options: HarvestO
             if not run.pages:
                 run.from_used, run.until_used = _window(source, run.mode, options, info.granularity)
             window = (run.from_used, run.until_used)
-        with Judges(Recipe(job.name, job.prefix, job.xslt, job.institution), parse, options.workers) as judges:
-            for page in _pages(client, job, window):
+        with _judged_pages(client, job, window, options, parse, limiter) as pages:
+            for page, judges in pages:
                 with sessions.begin() as s:
                     source, run = _load(s, job)
                     store.add_counts(run, _import_page(s, source, run, page, judges))
@@ -192,24 +193,28 @@ def _window(source: Source, mode: str, options: HarvestOptions, granularity: str
     return format_datestamp(start, granularity), until
 
 
-def _pages(client: OAIClient, job: _Job, window: tuple[str | None, str | None]) -> Iterator[Page]:
-    """The listing's pages, from the checkpoint when there is one; an expired token restarts the window."""
-    listing = client.list_records(job.prefix, from_=window[0], until=window[1], set_spec=job.set_spec,
-                                  token=job.token)
-    try:
-        first = next(listing, None)
-    except BadResumptionToken:
-        if job.token is None:
-            raise
-        log.warning("source=%s checkpoint token expired; listing the window again", job.name)
-        listing = client.list_records(job.prefix, from_=window[0], until=window[1], set_spec=job.set_spec)
-        first = next(listing, None)
-    if first is not None:
-        yield first
-        yield from listing
+@contextmanager
+def _judged_pages(client: OAIClient, job: _Job, window: tuple[str | None, str | None], options: HarvestOptions,
+                  parse: ParseFunction | None, limiter: HostRateLimiter | None,
+                  ) -> Iterator[Iterator[tuple[Page, Judges | lookahead.Prejudged]]]:
+    """The listing's pages, each with what judges its records.
+
+    With several workers and the default parser, a spawned process fetches and judges the next
+    page while this one stores the last (``harvest.lookahead``); a rate limiter shared with other
+    clients of this process keeps the listing here, since another process cannot share it.
+    """
+    recipe = Recipe(job.name, job.prefix, job.xslt, job.institution)
+    listing = lookahead.Listing(job.name, job.base_url, job.prefix, job.set_spec, window, job.token)
+    if options.workers > 1 and parse is None and limiter is None:
+        with lookahead.judged_ahead(listing, options.client, recipe, options.workers) as pages:
+            yield pages
+        return
+    with Judges(recipe, parse, options.workers) as judges:
+        yield ((page, judges) for page in lookahead.list_pages(client, listing))
 
 
-def _import_page(s: Session, source: Source, run: HarvestRun, page: Page, judges: Judges) -> Counts:
+def _import_page(s: Session, source: Source, run: HarvestRun, page: Page,
+                 judges: Judges | lookahead.Prejudged) -> Counts:
     """Judge and store one page's records: unchanged ones are recognised by hash and not parsed again."""
     counts = Counts()
     for note in page.notes:

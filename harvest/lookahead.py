@@ -1,0 +1,199 @@
+"""A listing's pages, each fetched, parsed and judged one step ahead in a spawned process while this one stores the last.
+
+Judging a record (parse, MODS schema, SwePub's rules) costs several times more than storing it,
+and the two need not wait for each other: while the harvest loop writes page N in its
+transaction, a second process already fetches page N+1 and judges its records. Pages arrive in
+listing order and the loop checkpoints each one exactly as without the look-ahead, so a run cut
+off anywhere resumes at the first page not committed: the pages fetched ahead are simply
+fetched again. The process is started with the spawn method (no fork of a process that holds a
+database connection) and holds no connection of its own.
+
+Storing costs less than judging, so the look-ahead judges only the first ``share`` of a page's
+live records (``workers / (workers + 1)``: two thirds with two workers) and the loop judges the
+rest itself from their XML while the look-ahead fetches on; both processes are then about
+equally busy. The look-ahead cannot know which records the store already holds unchanged and
+judges its share regardless; the loop judges (and uses a judged version) only for a record that
+is new or changed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import multiprocessing
+import multiprocessing.connection
+import pickle
+import queue
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from harvest.client import BadResumptionToken, ClientSettings, Header, OAIClient, OAIRecord, Page
+from harvest.judge import Judges, Recipe, judge_xml
+from harvest.store import RecordVersion
+
+log = logging.getLogger(__name__)
+
+Window = tuple[str | None, str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """Which listing to walk: enough for another process to ask for it."""
+
+    source: str
+    base_url: str
+    prefix: str
+    set_spec: str | None
+    window: Window
+    token: str | None  # the checkpoint to resume from
+
+
+def list_pages(client: OAIClient, listing: Listing) -> Iterator[Page]:
+    """The listing's pages, from the checkpoint when there is one; an expired token restarts the window."""
+    pages = client.list_records(listing.prefix, from_=listing.window[0], until=listing.window[1],
+                                set_spec=listing.set_spec, token=listing.token)
+    try:
+        first = next(pages, None)
+    except BadResumptionToken:
+        if listing.token is None:
+            raise
+        log.warning("source=%s checkpoint token expired; listing the window again", listing.source)
+        pages = client.list_records(listing.prefix, from_=listing.window[0], until=listing.window[1],
+                                    set_spec=listing.set_spec)
+        first = next(pages, None)
+    if first is not None:
+        yield first
+        yield from pages
+
+
+class Prejudged:
+    """Stands in for ``Judges`` on a page judged ahead: the versions already made, the rest judged here."""
+
+    def __init__(self, versions: dict[str, RecordVersion], recipe: Recipe) -> None:
+        self.versions = versions
+        self.recipe = recipe
+
+    def __call__(self, items: Sequence[tuple[OAIRecord, str]]) -> list[RecordVersion]:
+        out = []
+        for rec, digest in items:
+            ahead = self.versions.get(rec.header.identifier or "")
+            if ahead is None:  # the loop's share of the page
+                out.append(judge_xml(rec.raw_xml, digest, self.recipe))
+            else:  # the look-ahead left out the XML (it is here already) and the digest (the loop computes it)
+                out.append(dataclasses.replace(ahead, content_hash=digest, raw_xml=rec.raw_xml))
+        return out
+
+
+@contextmanager
+def judged_ahead(listing: Listing, settings: ClientSettings, recipe: Recipe,
+                 workers: int) -> Iterator[Iterator[tuple[Page, Prejudged]]]:
+    """Pages with most of their records judged, from a spawned process; ``workers - 1`` more processes judge for it.
+
+    The process runs up to ``PAGES_AHEAD`` pages ahead, so a page that is slow to fetch or store
+    does not stall the other side. An error of the listing (a network failure, a bad token) is
+    raised here after the pages before it, as the loop without a look-ahead would meet it.
+    Leaving the block stops the process.
+    """
+    context = multiprocessing.get_context("spawn")
+    receiver, sender = context.Pipe(duplex=False)
+    share = workers / (workers + 1)
+    process = context.Process(target=_look_ahead, args=(sender, listing, settings, recipe, max(workers - 1, 1), share),
+                              name=f"harvest-lookahead-{listing.source}")
+    process.start()
+    sender.close()  # ours is closed, so a process that dies ends our recv with an error, not a wait
+    ended = False
+
+    def pages() -> Iterator[tuple[Page, Prejudged]]:
+        nonlocal ended
+        while True:
+            try:
+                message = receiver.recv()
+            except (EOFError, OSError):  # OSError: it died while sending a page
+                process.join(5)
+                raise RuntimeError(f"the look-ahead process of source {listing.source} ended without a word "
+                                   f"(exit code {process.exitcode})") from None
+            if message[0] != "page":
+                ended = True
+                if message[0] == "error":
+                    raise message[1]
+                return
+            _, records, token, complete_list_size, cursor, notes, versions = message
+            oai_records = [OAIRecord(header, None, raw) for header, raw in records]
+            yield (Page(oai_records, [r.header for r in oai_records], token, complete_list_size, cursor, notes),
+                   Prejudged(versions, recipe))
+
+    try:
+        yield pages()
+    finally:
+        if not ended:  # the loop stopped early: what the process holds is not wanted
+            process.terminate()
+        process.join()
+        receiver.close()
+
+
+PAGES_AHEAD = 3
+
+
+class _LoopGone(Exception):
+    """The harvest loop no longer takes pages: it ended, failed or was killed."""
+
+
+def _look_ahead(sender: multiprocessing.connection.Connection, listing: Listing, settings: ClientSettings,
+                recipe: Recipe, workers: int, share: float) -> None:
+    """The spawned process: every page with ``share`` of its live records judged, then "end" (or what stopped it).
+
+    A thread sends the pages, so judging goes on while the loop is still busy with an earlier one.
+    """
+    outbox: queue.Queue[tuple[Any, ...]] = queue.Queue(PAGES_AHEAD)
+    courier = threading.Thread(target=_send_all, args=(outbox, sender), daemon=True)
+    courier.start()
+
+    def post(message: tuple[Any, ...]) -> None:
+        while courier.is_alive():  # a loop that is gone (even killed) takes nothing more: stop, not wait forever
+            try:
+                return outbox.put(message, timeout=1.0)
+            except queue.Full:
+                continue
+        raise _LoopGone
+
+    try:
+        with Judges(recipe, None, workers) as judges:
+            for page in list_pages(OAIClient(listing.base_url, settings), listing):
+                live: dict[str, OAIRecord] = {}
+                for rec in page.records:
+                    if rec.header.identifier is not None and not rec.header.deleted:
+                        live[rec.header.identifier] = rec  # a repeated identifier: the later copy wins, as in the loop
+                mine = list(live.values())[:round(len(live) * share)]
+                versions = {v.oai_identifier: dataclasses.replace(v, raw_xml=None)
+                            for v in judges([(rec, "") for rec in mine])}
+                records: list[tuple[Header, str]] = [(rec.header, rec.raw_xml) for rec in page.records]
+                post(("page", records, page.token, page.complete_list_size, page.cursor, page.notes, versions))
+        post(("end",))
+    except _LoopGone:
+        return  # the loop ended or failed, and says why itself
+    except Exception as exc:  # noqa: BLE001 - whatever stopped the listing is the loop's to report
+        try:
+            pickle.dumps(exc)
+        except Exception:  # noqa: BLE001 - an exception that does not pickle still says what it was
+            exc = RuntimeError(f"look-ahead failed: {type(exc).__name__}: {exc}")
+        try:
+            post(("error", exc))
+        except _LoopGone:
+            return
+    courier.join()
+
+
+def _send_all(outbox: queue.Queue[tuple[Any, ...]], sender: multiprocessing.connection.Connection) -> None:
+    try:
+        while True:
+            message = outbox.get()
+            sender.send(message)
+            if message[0] != "page":
+                return
+    except OSError:  # the loop stopped listening (BrokenPipeError): it ended or failed, and says why itself
+        return
+    finally:
+        sender.close()
