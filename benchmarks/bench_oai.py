@@ -16,7 +16,8 @@ network), starting with no kept payloads (``repository.oai.payloads``):
 - ListRecords oai_dc, 100 records: median latency of the first page and of a page 9,000 pages
   deep (its token is made with the position of record 900,000; with fewer records the deepest
   page there is, which the output says), and their ratio; targets < 40 ms each, ratio < 1.3;
-  with the records' payloads kept, and with them dropped before each request (written anew);
+  with the records' payloads kept (and the list's size remembered, see ``list_sizes``), with the
+  size counted for each first page, and with the payloads dropped before each request (written anew);
 - ListIdentifiers, 250 headers: median latency of the first page and a deep page; target < 15 ms;
 - where one page's time goes (page query, kept payloads, payloads written anew).
 
@@ -53,7 +54,7 @@ from repository import create_app, migrate
 from repository.db import database, make_engine, session
 from repository.demo import load_demo
 from repository.models import OaiPayload, Publication
-from repository.oai import queries, tokens
+from repository.oai import list_sizes, queries, tokens
 from repository.oai.arguments import DateRange
 from repository.oai.formats import FORMATS
 from repository.oai.payloads import Payloads
@@ -319,6 +320,8 @@ def bench(backend: str, url: str, args: argparse.Namespace) -> None:
     first_page_ids = page_ids(app, verb="ListRecords", metadataPrefix="oai_dc")
     deep_ids = page_ids(app, verb="ListRecords", resumptionToken=token)
     for kept, setup_first, setup_deep in (("kept", None, None),
+                                          ("kept, completeListSize counted (not remembered)", list_sizes.forget,
+                                           None),
                                           ("written anew", lambda: forget(app, first_page_ids),
                                            lambda: forget(app, deep_ids))):
         first, first_cpu = median_ms(lambda: fetch(app, verb="ListRecords", metadataPrefix="oai_dc"), args.repeat,
