@@ -135,7 +135,7 @@ class EmbeddedBackend(ABC):
             if rows is None:
                 rows = self._page(plan, source, where, score)
             counts = bits.counts(hits, plan.today) if plan.facets else {}
-            return finish(plan, hits.bit_count(), rows,
+            return finish(plan, facet_bits.count(hits), rows,
                           {name: facet_order(name, counts.get(name, {})) for name in FACETS} if plan.facets else {})
         rows = self._page(plan, source, where, score)
         if not plan.facets:
@@ -152,22 +152,21 @@ class EmbeddedBackend(ABC):
         words = [i for i in items if is_text(i)]
         return (And(tuple(words)) if len(words) > 1 else words[0]) if words else None
 
-    def _page_from_bits(self, plan: Plan, bits: facet_bits.FacetBits, hits: int) -> list[tuple[int, Any]] | None:
+    def _page_from_bits(self, plan: Plan, bits: facet_bits.FacetBits,
+                        hits: facet_bits.Bits) -> list[tuple[int, Any]] | None:
         """A page read in sort order and kept where the hits bitset says; None to let SQL sort instead.
 
         Sorting every hit costs more than reading ahead in an index when hits are common: the
         full-text ranking alone (FTS5 without joining the documents), or the sort column's index,
         is read a chunk at a time until the page is full. Rare hits are sorted by SQL.
         """
-        total = hits.bit_count()
+        total = facet_bits.count(hits)
         want = plan.offset + plan.size
         if total == 0:
             return []
-        position = bits.position
 
-        def member(pid: int) -> bool:
-            p = position.get(pid)
-            return p is not None and bool((hits >> p) & 1)
+        def members(ids: list[int]) -> list[int]:
+            return [pid for pid, kept in zip(ids, facet_bits.contains(hits, ids)) if kept]
 
         words = self._words(plan)
         if plan.sort == "relevance" and words is not None:
@@ -176,11 +175,11 @@ class EmbeddedBackend(ABC):
                 ranked = self.ranked_ids(words, limit)
                 if ranked is None:
                     return None
-                kept = [pid for pid in ranked if member(pid)]
+                kept = members(ranked)
                 if len(kept) >= want or limit is None or len(ranked) < limit:
                     return [(pid, None) for pid in kept[plan.offset:want]]
                 limit = None
-        if total * WALK_DENSITY < bits.size:
+        if total * WALK_DENSITY < bits.documents:
             return None
         keys = {"newest": (DOCS.c.sort_date, True), "oldest": (DOCS.c.sort_date, False),
                 "title": (self.title_order(), False), "added": (DOCS.c.published_at, True)}
@@ -200,7 +199,8 @@ class EmbeddedBackend(ABC):
                 bound = tuple_(literal(after[0], column.type), literal(after[1]))
                 query = query.where(position_key < bound if descending else position_key > bound)
             chunk = self.session.execute(query.limit(WALK_CHUNK)).all()
-            kept_rows += [(r.publication_id, sort_value(plan.sort, r._mapping)) for r in chunk if member(r.publication_id)]
+            kept = set(members([r.publication_id for r in chunk]))
+            kept_rows += [(r.publication_id, sort_value(plan.sort, r._mapping)) for r in chunk if r.publication_id in kept]
             scanned += len(chunk)
             if len(chunk) < WALK_CHUNK:
                 break
@@ -249,7 +249,7 @@ class EmbeddedBackend(ABC):
         return list(self.session.execute(query.limit(limit) if limit else query).scalars().all())
 
     def _hit_bits(self, plan: Plan, bits: facet_bits.FacetBits, source: FromClause,
-                  where: ColumnElement[bool]) -> int | None:
+                  where: ColumnElement[bool]) -> facet_bits.Bits | None:
         """The hits as a bitset; None if the bitsets cannot say (the caller then counts in SQL).
 
         Words come from the full-text index alone (FTS5's rowids, or the tsv column), and
@@ -275,27 +275,25 @@ class EmbeddedBackend(ABC):
         for name, values in plan.filters.items():
             if name == "oa":
                 is_open = bits.open_on(plan.today)
-                hits &= is_open if values == ("true",) else ~is_open if values == ("false",) else -1
+                if values == ("true",):
+                    hits &= is_open
+                elif values == ("false",):
+                    hits &= ~is_open
             elif name in SCALAR_FACETS:  # one value each: the chosen values are alternatives
-                either = 0
-                for value in values:
-                    either |= bits.keys[name].get(value, 0)
-                hits &= either
+                hits &= bits.any_of(name, values)
             else:
                 for value in values:
-                    hits &= bits.keys[name].get(value, 0)
+                    hits &= bits.any_of(name, (value,))
         return hits
 
     @staticmethod
-    def _node_bits(bits: facet_bits.FacetBits, node: Node) -> int | None:
+    def _node_bits(bits: facet_bits.FacetBits, node: Node) -> facet_bits.Bits | None:
         if isinstance(node, YearRange):
-            either = 0
-            for year, members in bits.keys["year"].items():
-                if (node.low is None or int(year) >= node.low) and (node.high is None or int(year) <= node.high):
-                    either |= members
-            return either
+            return bits.any_of("year", [year for year in bits.keys["year"]
+                                        if (node.low is None or int(year) >= node.low)
+                                        and (node.high is None or int(year) <= node.high)])
         if isinstance(node, Value) and node.facet == "subject":
-            return bits.keys["subject"].get(node.value, 0)
+            return bits.any_of("subject", (node.value,))
         return None
 
     def text_ids(self, node: Node) -> list[int] | None:
