@@ -321,7 +321,7 @@ class EmbeddedBackend(ABC):
         where the backend reads its ranking a page at a time instead (FTS5 ranks without a join)."""
         return None
 
-    def text_ids(self, node: Node) -> list[int] | None:
+    def text_ids(self, node: Node) -> list[int] | np.ndarray | None:
         """The ids of every document whose words match a text subtree; None if not answerable alone."""
         return list(self.session.execute(select(DOCS.c.publication_id).where(self.text_match(node))).scalars().all())
 
