@@ -129,6 +129,7 @@ class FacetBits:
 _cache: dict[str, FacetBits] = {}
 _lock = threading.Lock()
 _builders: dict[str, threading.Thread] = {}
+_too_large: dict[str, str] = {}  # the generation each database's index was last found too large in
 
 
 def current(session: Session) -> FacetBits | None:
@@ -141,8 +142,12 @@ def current(session: Session) -> FacetBits | None:
     found = _cache.get(key)
     if found is not None and found.generation == generation:
         return found
+    running = _builders.get(key)
+    if (running is not None and running.is_alive()) or _too_large.get(key) == generation:
+        return None  # SQL counts, without counting the index first (a count(*) of 1,000,000 rows)
     size = session.execute(select(func.count()).select_from(SearchDocument)).scalar_one()
     if size > MAX_DOCUMENTS:
+        _too_large[key] = generation
         return None
     if size > SYNC_LIMIT:
         _build_in_background(engine, key)
