@@ -272,8 +272,8 @@ class EmbeddedBackend(ABC):
                   scored: Scored | None = None) -> facet_bits.Bits | None:
         """The hits as a bitset; None if the bitsets cannot say (the caller then counts in SQL).
 
-        Words come from the full-text index alone (FTS5's rowids, or the tsv column), and
-        visibility, facet filters, year ranges and subject codes are ANDed as bitsets, so no hit
+        Words come from the full-text index alone (FTS5's rowids, or PostgreSQL's search_words),
+        and visibility, facet filters, year ranges and subject codes are ANDed as bitsets, so no hit
         is looked up row by row. Anything else (identifiers, ORCIDs, people) asks SQL for the ids.
         """
         items = plan.node.items if isinstance(plan.node, And) else (plan.node,)
