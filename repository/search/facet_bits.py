@@ -110,7 +110,9 @@ class FacetBits:
         return either
 
     def counts(self, hits: Bits, day: dt.date) -> dict[str, dict[str, int]]:
-        out: dict[str, dict[str, int]] = {}
+        out: dict[str, dict[str, int]] = {facet: {} for facet in (*self.keys, "oa")}
+        if not hits.any():  # an identifier that finds nothing: no AND over every value's words
+            return out
         both = np.empty_like(hits)
         ones = np.empty(len(hits), dtype=np.uint8)
         for facet, values in self.keys.items():

@@ -47,3 +47,12 @@ def test_best_first_orders_like_sql_by_score_then_higher_id() -> None:
     scored = (np.array(ids, dtype=np.int64), np.array(scores, dtype=np.float32))
     for want in (1, 20, 130, 2000):
         assert best_first(scored, np.array(keep), want) == [i for _, i in expected[:want]]
+
+
+def test_counts_are_popcounts_per_value_and_nothing_for_no_hits() -> None:
+    bits = bits_for([1, 2, 3, 70, 150])
+    bits.keys = {"type": {"art": facet_bits.bitset([1, 70, 150], 200), "dok": facet_bits.bitset([2], 200)}}
+    bits.open_days, bits.open_ids = [dt.date(2020, 1, 1)], np.array([70])
+    today = dt.date(2026, 1, 1)
+    assert bits.counts(bits.hits([1, 2, 70]), today) == {"type": {"art": 2, "dok": 1}, "oa": {"true": 1}}
+    assert bits.counts(bits.hits([]), today) == {"type": {}, "oa": {}}
