@@ -69,9 +69,10 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
 def run_queries(backend: Backend, repeat: int) -> dict[str, list[float]]:
     """Every query ``repeat`` times (after one warm-up pass), all facets counted, one page of 20."""
     results: dict[str, list[float]] = {}
+    backend.search(plan("", {}, size=1, facets=False))  # large embedded indexes start building their bitsets
+    facet_bits.wait_for_builds()  # (in a thread) before the warm-up, which then counts from them
     for q, filters, sort in QUERIES:
         backend.search(plan(q, filters, sort=sort))
-    facet_bits.wait_for_builds()  # large embedded indexes build their facet bitsets in a thread
     deep_cursor = None
     first = backend.search(plan("", {}, sort="title", size=200, facets=False))
     deep_cursor = first.next_cursor
@@ -119,6 +120,16 @@ def prepare_database(url: str, records: int, reuse: bool) -> tuple[float | None,
     return load_seconds, index_seconds, index_cpu
 
 
+def prepare_existing(url: str) -> None:
+    """Take a database as it is (``--existing``): no migration, no index rebuild, no ANALYZE, so a
+    shared benchmark database is only read. Says how many records it holds instead."""
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        have = conn.execute(select(func.count()).select_from(Publication)).scalar_one()
+    engine.dispose()
+    print(f"{url}: {have:,} records, used as they are")
+
+
 def summary(name: str, times: dict[str, list[float]]) -> dict[str, float]:
     everything = sorted(t for ts in times.values() for t in ts)
     p95 = everything[min(len(everything) - 1, int(len(everything) * 0.95))]
@@ -134,11 +145,13 @@ def main() -> None:
     parser.add_argument("--opensearch-url", help="default: osmem-server on a free local port")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--reuse", action="store_true", help="reuse a database that already holds the records")
+    parser.add_argument("--existing", action="store_true",
+                        help="search a loaded and indexed database as it is, read only (no rebuild, no ANALYZE)")
     args = parser.parse_args()
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
 
     report: dict[str, dict[str, list[float]]] = {}
-    notes: list[str] = []
+    notes: list[str] = ["load average (1, 5, 15 min) at the start: " + ", ".join(f"{x:.1f}" for x in os.getloadavg())]
     with tempfile.TemporaryDirectory() as tmp:
         sqlite_url = f"sqlite:///{args.sqlite_path or Path(tmp) / 'bench.sqlite3'}"
         sql_url = args.database_url if "postgresql" in backends or (args.database_url and "opensearch" in backends) \
@@ -148,14 +161,19 @@ def main() -> None:
                 url = sqlite_url if name == "sqlite" else args.database_url
                 if not url:
                     raise SystemExit("--database-url is needed for the postgresql backend")
-                load, index, index_cpu = prepare_database(url, args.records, args.reuse)
-                if load is not None:
+                if args.existing:
+                    prepare_existing(url)
+                    load, index, index_cpu = None, None, 0.0
+                else:
+                    load, index, index_cpu = prepare_database(url, args.records, args.reuse)
+                if load is not None and index is not None:
                     notes.append(f"{name}: demo load of {args.records:,} records without indexing {load:.1f} s")
                     notes.append(f"{name}: demo load with indexing would be {args.records / (load + index):,.0f} "
                                  f"records/s")
-                notes.append(f"{name}: {'indexing' if load is not None else 'rebuild (unchanged)'} of "
-                             f"{args.records:,} records {index:.1f} s wall, {index_cpu:.1f} s CPU in this process "
-                             f"({args.records / index:,.0f} records/s)")
+                if index is not None:
+                    notes.append(f"{name}: {'indexing' if load is not None else 'rebuild (unchanged)'} of "
+                                 f"{args.records:,} records {index:.1f} s wall, {index_cpu:.1f} s CPU in this "
+                                 f"process ({args.records / index:,.0f} records/s)")
                 engine = make_engine(url)
                 with Session(engine) as session:
                     indexed = session.scalar(select(func.count()).select_from(SearchDocument))
@@ -193,7 +211,8 @@ def _opensearch(sql_url: str, args: argparse.Namespace, tmp: str) -> tuple[dict[
         server = OsmemServer.start(addr="127.0.0.1:0", japanese=False)
         url = server.url
     try:
-        prepare_database(sql_url, args.records, True)  # the SQL source, loaded once
+        if not args.existing:
+            prepare_database(sql_url, args.records, True)  # the SQL source, loaded once
         index = OpenSearchIndex(client_for(url, timeout=300), "hylla-bench")
         engine = make_engine(sql_url)
         with engine.connect() as conn:

@@ -10,12 +10,13 @@ from repository.models import Base
 config = context.config
 target_metadata = [Base.metadata, HarvestBase.metadata]
 
-# Full-text objects that migration 0006 creates in each dialect's own SQL; no model declares them.
-SEARCH_ONLY = {("table", "search_fts"), ("column", "tsv"), ("index", "ix_search_documents_tsv")}
+# Full-text objects that migrations 0006 and 0011 create in each dialect's own SQL; no model declares them.
+SEARCH_ONLY = {("table", "search_fts"), ("column", "tsv"), ("index", "ix_search_documents_tsv"),
+               ("table", "search_words"), ("index", "ix_search_words_tsv")}
 
 
 def include_name(name, type_, parent_names):  # type: ignore[no-untyped-def]
-    """Keep autogenerate away from FTS5's virtual table (and its shadow tables) and ``tsv``."""
+    """Keep autogenerate away from FTS5's virtual table (and its shadow tables) and PostgreSQL's words."""
     if type_ == "table" and name and name.startswith("search_fts"):
         return False
     return (type_, name) not in SEARCH_ONLY

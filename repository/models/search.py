@@ -1,9 +1,9 @@
 """The embedded search index (one flat document per public record, with its facet values) and the
 queue of index operations still owed to an external search server.
 
-The document's text columns feed SQLite's FTS5 table or PostgreSQL's ``tsv`` column; both are
-created by migration 0006 in the dialect's own SQL, because neither is a plain table that the
-models could declare for both databases.
+The document's text columns feed SQLite's FTS5 table or PostgreSQL's ``search_words`` (id and
+``tsv``); both are created by migrations (0006, 0011) in the dialect's own SQL, because neither
+is a plain table that the models could declare for both databases.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any
 
+import numpy as np
 from sqlalchemy import (
     ColumnElement, FromClause, Select, String, and_, case, cast, func, literal, not_, or_, select,
     true, tuple_, union_all,
@@ -33,6 +34,20 @@ BITSET_FILTERS = (*SCALAR_FACETS, *facet_bits.MANY_VALUED, "oa")
 WALK_DENSITY = 50  # read the sort index for a page when at least one record in this many is a hit
 WALK_CHUNK = 500
 WALK_LIMIT = 20_000  # rows read ahead before SQL is asked to sort instead
+
+
+Scored = tuple[np.ndarray, np.ndarray]  # publication ids and their scores, in any order
+
+
+def best_first(scored: Scored, keep: np.ndarray, want: int) -> list[int]:
+    """The first ``want`` ids among those ``keep`` marks: highest score first, ties by higher id,
+    as ``ORDER BY score DESC, publication_id DESC`` sorts them. Only the ids that can make the
+    page are sorted."""
+    ids, scores = scored[0][keep], scored[1][keep]
+    if len(ids) > want:
+        cut = np.partition(scores, len(scores) - want)[len(scores) - want]  # the want-th best score
+        ids, scores = ids[scores >= cut], scores[scores >= cut]
+    return [int(i) for i in ids[np.lexsort((-ids, -scores))][:want]]
 
 
 def is_text(node: Node) -> bool:
@@ -129,13 +144,16 @@ class EmbeddedBackend(ABC):
         source, clauses, score = self._source(plan)
         where = and_(*clauses)
         bits = facet_bits.current(self.session)
-        hits = self._hit_bits(plan, bits, source, where) if bits is not None else None
+        words = self._words(plan)
+        # Ranked words in one pass: every match with its score, for the hits and the page alike.
+        scored = self.scored_ids(words) if bits is not None and words is not None and plan.ranked else None
+        hits = self._hit_bits(plan, bits, source, where, scored) if bits is not None else None
         if bits is not None and hits is not None:
-            rows = self._page_from_bits(plan, bits, hits)
+            rows = self._page_from_bits(plan, bits, hits, scored)
             if rows is None:
                 rows = self._page(plan, source, where, score)
             counts = bits.counts(hits, plan.today) if plan.facets else {}
-            return finish(plan, hits.bit_count(), rows,
+            return finish(plan, facet_bits.count(hits), rows,
                           {name: facet_order(name, counts.get(name, {})) for name in FACETS} if plan.facets else {})
         rows = self._page(plan, source, where, score)
         if not plan.facets:
@@ -152,35 +170,36 @@ class EmbeddedBackend(ABC):
         words = [i for i in items if is_text(i)]
         return (And(tuple(words)) if len(words) > 1 else words[0]) if words else None
 
-    def _page_from_bits(self, plan: Plan, bits: facet_bits.FacetBits, hits: int) -> list[tuple[int, Any]] | None:
+    def _page_from_bits(self, plan: Plan, bits: facet_bits.FacetBits, hits: facet_bits.Bits,
+                        scored: Scored | None = None) -> list[tuple[int, Any]] | None:
         """A page read in sort order and kept where the hits bitset says; None to let SQL sort instead.
 
         Sorting every hit costs more than reading ahead in an index when hits are common: the
         full-text ranking alone (FTS5 without joining the documents), or the sort column's index,
         is read a chunk at a time until the page is full. Rare hits are sorted by SQL.
         """
-        total = hits.bit_count()
+        total = facet_bits.count(hits)
         want = plan.offset + plan.size
         if total == 0:
             return []
-        position = bits.position
 
-        def member(pid: int) -> bool:
-            p = position.get(pid)
-            return p is not None and bool((hits >> p) & 1)
+        def members(ids: list[int]) -> list[int]:
+            return [pid for pid, kept in zip(ids, facet_bits.contains(hits, ids)) if kept]
 
         words = self._words(plan)
+        if scored is not None:
+            return [(pid, None) for pid in best_first(scored, facet_bits.contains(hits, scored[0]), want)[plan.offset:]]
         if plan.sort == "relevance" and words is not None:
             limit: int | None = want * 4 + 50
             while True:
                 ranked = self.ranked_ids(words, limit)
                 if ranked is None:
                     return None
-                kept = [pid for pid in ranked if member(pid)]
+                kept = members(ranked)
                 if len(kept) >= want or limit is None or len(ranked) < limit:
                     return [(pid, None) for pid in kept[plan.offset:want]]
                 limit = None
-        if total * WALK_DENSITY < bits.size:
+        if total * WALK_DENSITY < bits.documents:
             return None
         keys = {"newest": (DOCS.c.sort_date, True), "oldest": (DOCS.c.sort_date, False),
                 "title": (self.title_order(), False), "added": (DOCS.c.published_at, True)}
@@ -200,7 +219,8 @@ class EmbeddedBackend(ABC):
                 bound = tuple_(literal(after[0], column.type), literal(after[1]))
                 query = query.where(position_key < bound if descending else position_key > bound)
             chunk = self.session.execute(query.limit(WALK_CHUNK)).all()
-            kept_rows += [(r.publication_id, sort_value(plan.sort, r._mapping)) for r in chunk if member(r.publication_id)]
+            kept = set(members([r.publication_id for r in chunk]))
+            kept_rows += [(r.publication_id, sort_value(plan.sort, r._mapping)) for r in chunk if r.publication_id in kept]
             scanned += len(chunk)
             if len(chunk) < WALK_CHUNK:
                 break
@@ -248,12 +268,12 @@ class EmbeddedBackend(ABC):
         query = select(DOCS.c.publication_id).select_from(source).where(match).order_by(score, DOCS.c.publication_id.desc())
         return list(self.session.execute(query.limit(limit) if limit else query).scalars().all())
 
-    def _hit_bits(self, plan: Plan, bits: facet_bits.FacetBits, source: FromClause,
-                  where: ColumnElement[bool]) -> int | None:
+    def _hit_bits(self, plan: Plan, bits: facet_bits.FacetBits, source: FromClause, where: ColumnElement[bool],
+                  scored: Scored | None = None) -> facet_bits.Bits | None:
         """The hits as a bitset; None if the bitsets cannot say (the caller then counts in SQL).
 
-        Words come from the full-text index alone (FTS5's rowids, or the tsv column), and
-        visibility, facet filters, year ranges and subject codes are ANDed as bitsets, so no hit
+        Words come from the full-text index alone (FTS5's rowids, or PostgreSQL's search_words),
+        and visibility, facet filters, year ranges and subject codes are ANDed as bitsets, so no hit
         is looked up row by row. Anything else (identifiers, ORCIDs, people) asks SQL for the ids.
         """
         items = plan.node.items if isinstance(plan.node, And) else (plan.node,)
@@ -265,7 +285,7 @@ class EmbeddedBackend(ABC):
             return bits.hits(ids.all())
         hits = bits.visible(plan.now)
         if words:
-            ids = self.text_ids(And(tuple(words)) if len(words) > 1 else words[0])
+            ids = scored[0] if scored is not None else self.text_ids(And(tuple(words)) if len(words) > 1 else words[0])
             found = bits.hits(ids) if ids is not None else None
             if found is None:
                 return None
@@ -275,30 +295,33 @@ class EmbeddedBackend(ABC):
         for name, values in plan.filters.items():
             if name == "oa":
                 is_open = bits.open_on(plan.today)
-                hits &= is_open if values == ("true",) else ~is_open if values == ("false",) else -1
+                if values == ("true",):
+                    hits &= is_open
+                elif values == ("false",):
+                    hits &= ~is_open
             elif name in SCALAR_FACETS:  # one value each: the chosen values are alternatives
-                either = 0
-                for value in values:
-                    either |= bits.keys[name].get(value, 0)
-                hits &= either
+                hits &= bits.any_of(name, values)
             else:
                 for value in values:
-                    hits &= bits.keys[name].get(value, 0)
+                    hits &= bits.any_of(name, (value,))
         return hits
 
     @staticmethod
-    def _node_bits(bits: facet_bits.FacetBits, node: Node) -> int | None:
+    def _node_bits(bits: facet_bits.FacetBits, node: Node) -> facet_bits.Bits | None:
         if isinstance(node, YearRange):
-            either = 0
-            for year, members in bits.keys["year"].items():
-                if (node.low is None or int(year) >= node.low) and (node.high is None or int(year) <= node.high):
-                    either |= members
-            return either
+            return bits.any_of("year", [year for year in bits.keys["year"]
+                                        if (node.low is None or int(year) >= node.low)
+                                        and (node.high is None or int(year) <= node.high)])
         if isinstance(node, Value) and node.facet == "subject":
-            return bits.keys["subject"].get(node.value, 0)
+            return bits.any_of("subject", (node.value,))
         return None
 
-    def text_ids(self, node: Node) -> list[int] | None:
+    def scored_ids(self, node: Node) -> Scored | None:
+        """Every id matching a text subtree with its score (higher is better) in one pass; None
+        where the backend reads its ranking a page at a time instead (FTS5 ranks without a join)."""
+        return None
+
+    def text_ids(self, node: Node) -> list[int] | np.ndarray | None:
         """The ids of every document whose words match a text subtree; None if not answerable alone."""
         return list(self.session.execute(select(DOCS.c.publication_id).where(self.text_match(node))).scalars().all())
 

@@ -41,7 +41,8 @@ def write_documents(conn: Connection, docs: list[Document], gone: Iterable[int])
     Documents equal to what the index holds are left alone: a full rebuild then costs a read
     per record instead of FTS5 removing and re-adding every word, and the bitsets of other
     processes stay valid. Deleting a document row fires the FTS5 trigger (SQLite) that removes
-    its words; the PostgreSQL trigger computes ``tsv`` on insert. Returns how many rows changed.
+    its words, or deletes its ``search_words`` row (PostgreSQL, ON DELETE CASCADE); inserting
+    one writes them. Returns how many rows changed.
     """
     changed = _changed(conn, docs)
     ids = [d.publication_id for d in changed] + list(gone)
