@@ -12,7 +12,7 @@ import sys
 import time
 
 FULL: list[tuple[str, list[str]]] = [
-    ("bench_foundation", ["--records", "100000"]),
+    ("bench_foundation", ["--records", "100000", "--loads", "3"]),
     ("bench_exports", ["--records", "10000"]),
     ("bench_xml_exports", ["--records", "100000"]),
     ("bench_export_web", ["--records", "10000"]),
