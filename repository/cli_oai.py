@@ -7,14 +7,12 @@ import time
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import func, select
 
 from repository.db import database
-from repository.models import Publication, utcnow
+from repository.models import utcnow
 from repository.oai import payloads, queries
 from repository.oai.formats import FORMATS
 from repository.oai.settings import ProviderSettings
-from repository.permissions import oai_filter
 
 oai_cli = AppGroup("oai", help="The OAI-PMH provider.")
 
@@ -34,8 +32,7 @@ def warm(prefixes: tuple[str, ...], batch_size: int) -> None:
     now = utcnow()
     started = time.perf_counter()
     with database().sessionmaker() as session:
-        total = session.scalar(select(func.count()).select_from(Publication).where(
-            oai_filter(now), Publication.state == "published")) or 0
+        total = payloads.records_to_warm(session, now)
         by_path = queries.catalogue(session).unit_ids_by_path
         with click.progressbar(length=total, label=f"Writing {', '.join(f.prefix for f in formats)}") as bar:
             done = payloads.warm(session, site, formats, now, by_path, batch_size=batch_size, progress=bar.update)

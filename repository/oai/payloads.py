@@ -37,7 +37,7 @@ from types import ModuleType
 from typing import Any
 
 import lxml
-from sqlalchemy import Select, and_, bindparam, func, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -85,8 +85,8 @@ def generation(site: Site) -> str:
 @functools.lru_cache(maxsize=8)
 def _fetch_statement(dialect: str, with_xml: bool) -> Select[Any]:
     columns = [T.publication_id, T.datestamp, T.valid_from, T.valid_until, T.available, T.swepub, T.open_access,
-               T.unit_ids]
-    return select(*columns, T.xml if with_xml else T.available).where(
+               T.unit_ids, *([T.xml] if with_xml else [])]
+    return select(*columns).where(
         T.metadata_prefix == bindparam("prefix"), T.generation == bindparam("generation"),
         among(T.publication_id, id_list("ids", dialect), dialect))
 
@@ -141,17 +141,18 @@ class Payloads:
         conn = self.session.connection()
         values = {"prefix": self.format.prefix, "generation": self.generation, "ids": sorted(datestamps)}
         current: dict[int, Written] = {}
-        for pub_id, datestamp, first, end, available, swepub, open_access, units, xml in conn.execute(
+        for pub_id, datestamp, first, end, available, swepub, open_access, units, *xml in conn.execute(
                 _fetch_statement(conn.dialect.name, with_xml), values).all():
             if datestamp == datestamps[pub_id] and (first is None or first <= self.today) and \
                     (end is None or self.today < end):
-                current[pub_id] = Written(bytes(xml) if with_xml else b"", available, swepub, open_access,
+                current[pub_id] = Written(bytes(xml[0]) if xml else b"", available, swepub, open_access,
                                           _units(units))
         return current
 
-    @property
-    def pending(self) -> int:
-        return len(self._pending)
+    def take_written(self) -> list[dict[str, Any]]:
+        """The copies written since the last call, as rows for ``keep``, let go of here."""
+        pending, self._pending = self._pending, []
+        return pending
 
     def _remember(self, model: rm.Publication, written: Written) -> None:
         first, end = model.embargo_window(self.today)
@@ -166,7 +167,7 @@ class Payloads:
 
     def save(self) -> int:
         """Keep what this request wrote (committing the request's transaction); the number of copies kept."""
-        pending, self._pending = self._pending, []
+        pending = self.take_written()
         if not pending:
             return 0
         try:
@@ -196,6 +197,16 @@ def keep(session: Session, rows: list[dict[str, Any]]) -> None:
     conn.execute(statement, rows)
 
 
+def _shown_with_metadata(now: dt.datetime) -> ColumnElement[bool]:
+    """The records OAI-PMH shows with a payload: public now (deleted ones have headers only)."""
+    return and_(oai_filter(now), Publication.state == "published")
+
+
+def records_to_warm(session: Session, now: dt.datetime) -> int:
+    """How many records ``warm`` walks (for its progress bar)."""
+    return session.scalar(select(func.count()).select_from(Publication).where(_shown_with_metadata(now))) or 0
+
+
 @dataclass(frozen=True, slots=True)
 class Warmed:
     records: int  # records OAI-PMH shows with metadata
@@ -209,7 +220,7 @@ def warm(session: Session, site: Site, formats: Collection[MetadataFormat], now:
     is missing or stale, batch by batch in id order, each batch committed: ahead of a first harvest,
     after an upgrade or a change of ``BASE_URL``. Records are read once per batch for all formats."""
     today = now.astimezone(dt.timezone.utc).date()
-    shown = and_(oai_filter(now), Publication.state == "published")
+    shown = _shown_with_metadata(now)
     last = session.scalar(select(func.max(Publication.id))) or 0
     records, written = 0, 0
     # Windows of ids, so each batch is a range of the primary key (SQLite, told to keep off the
@@ -223,13 +234,15 @@ def warm(session: Session, site: Site, formats: Collection[MetadataFormat], now:
         if not rows:
             continue
         models: dict[int, rm.Publication] = {}
-        stores = [Payloads(session, site, f, today, unit_ids_by_path) for f in formats]
-        for store in stores:
+        new_rows = []
+        for metadata_format in formats:
+            store = Payloads(session, site, metadata_format, today, unit_ids_by_path)
             store.get(rows, models)
-        written += sum(store.pending for store in stores)
-        for store in stores:
-            store.save()
+            new_rows += store.take_written()
+        if new_rows:  # unlike a harvest's request, a failure here is the command's to report
+            keep(session, new_rows)
         session.commit()
+        written += len(new_rows)
         records += len(rows)
         if progress:
             progress(len(rows))
