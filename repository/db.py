@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,9 +26,11 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     """An engine with the settings Hylla relies on on each backend.
 
     SQLite gets foreign keys, WAL (readers do not block the writer) and SQLAlchemy's documented
-    pysqlite recipe so that BEGIN and SAVEPOINT behave as on PostgreSQL.
+    pysqlite recipe so that BEGIN and SAVEPOINT behave as on PostgreSQL. JSON columns go through
+    orjson: a harvest writes, and a dedup refresh reads back, several JSON documents per record,
+    and the standard library's encoder and decoder were a fifth of a refresh's time.
     """
-    kwargs: dict[str, Any] = {"echo": echo}
+    kwargs: dict[str, Any] = {"echo": echo, "json_serializer": json_dumps, "json_deserializer": orjson.loads}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
     else:
@@ -36,6 +39,15 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
     return engine
+
+
+def json_dumps(value: Any) -> str:
+    """JSON text meaning what the standard library writes (non-string keys become strings), at a fraction of its cost.
+
+    An ``orjson.Fragment`` (JSON encoded elsewhere, e.g. by the process that judged a harvested
+    record) is written as it is.
+    """
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 def _configure_sqlite(engine: Engine) -> None:
