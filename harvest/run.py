@@ -127,7 +127,8 @@ def harvest_source(sessions: sessionmaker[Session], name: str, options: HarvestO
     except Exception as exc:  # a bug or a broken worker pool: record the run's end, then let it surface
         _finish(sessions, job, "failed", f"internal_error: {type(exc).__name__}: {exc}", with_dedup=False)
         raise
-    return _finish(sessions, job, status, message, options.dedup)
+    # The look-ahead has ended by now: with its core free, a second process builds the merged works.
+    return _finish(sessions, job, status, message, options.dedup, parallel=options.workers > 1)
 
 
 def _begin(sessions: sessionmaker[Session], name: str, options: HarvestOptions, owner: str) -> _Job:
@@ -162,13 +163,13 @@ def _counts(run: HarvestRun) -> Counts:
 
 
 def _finish(sessions: sessionmaker[Session], job: _Job, status: str, message: str | None,
-            with_dedup: bool) -> RunReport:
+            with_dedup: bool, parallel: bool = False) -> RunReport:
     with sessions.begin() as s:
         source, run = _load(s, job)
         if message:
             store.add_event(s, run, "error", message, code=message.split(":", 1)[0])
         if with_dedup:
-            dedup.refresh(s)
+            dedup.refresh(s, parallel=parallel)
         run.quality = quality_reports.snapshot(s, source.id)
         store.finish_run(s, source, run, status, message)
         store.release_lease(s, source.id, job.owner)

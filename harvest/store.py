@@ -14,10 +14,11 @@ import datetime as dt
 import re
 import urllib.parse
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, insert, select, update
+import orjson
+from sqlalchemy import ColumnElement, Table, Text, cast, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from harvest import bibliography, xslt
@@ -52,11 +53,13 @@ class RecordVersion:
     deleted: bool
     content_hash: str
     raw_xml: str | None = None
-    record: dict[str, Any] | None = None
+    # The two large documents may come already encoded from the process that judged the record
+    # (bytes on the way, an ``orjson.Fragment`` once here): the JSON columns write a fragment as it is.
+    record: dict[str, Any] | bytes | orjson.Fragment | None = None
     accepted: bool = False
     problems: list[dict[str, Any]] = field(default_factory=list)
     xsd_valid: bool | None = None
-    match_features: dict[str, Any] | None = None
+    match_features: dict[str, Any] | bytes | orjson.Fragment | None = None
     keys: tuple[str, ...] = ()
     institution: str | None = None  # its organisation code, else its source's name (for quality reports)
 
@@ -314,7 +317,8 @@ def write_records(session: Session, source_id: int, run_id: int, new: Sequence[R
         rows = [{**_row(v), "source_id": source_id, "oai_identifier": v.oai_identifier,
                  "first_seen_run_id": run_id, "last_seen_run_id": run_id} for v in new]
         table = HarvestedRecord.__table__  # Core insert: the ORM's bulk bookkeeping costs more than the SQL here
-        ids = session.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).all()
+        ids = new_ids(session, table, len(rows))
+        session.execute(insert(table), [{**row, "id": rid} for row, rid in zip(rows, ids, strict=True)])
         _insert_keys(session, zip(ids, (v.keys for v in new), strict=True))
         _insert_problems(session, zip(ids, new, strict=True))
     if changed:
@@ -336,6 +340,28 @@ def _insert_problems(session: Session, pairs: Iterable[tuple[int, RecordVersion]
 def _delete_problems(session: Session, record_ids: Sequence[int]) -> None:
     for chunk in _chunks(record_ids):
         session.execute(delete(RecordProblem).where(RecordProblem.record_id.in_(chunk)))
+
+
+def new_ids(session: Session, table: Table, count: int) -> list[int]:
+    """Ids for ``count`` rows about to be inserted, so a bulk insert needs no RETURNING.
+
+    Asked for ids in parameter order, SQLAlchemy inserts one row per statement on SQLite (it
+    cannot trust the order of a multi-row RETURNING there): a page of records or a refresh's new
+    works cost as many round trips as rows. PostgreSQL hands out ids from the column's own
+    sequence, as concurrent harvests need. On SQLite the ids follow the highest one: the writers
+    here (a harvest page, a dedup refresh, an operator's split or merge) have written before they
+    insert, so their transaction holds SQLite's one write lock and no other writer can take the
+    same ids before it commits (and a duplicate could only ever fail on the primary key, never be
+    stored).
+    """
+    if count <= 0:
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        rows = session.execute(text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
+                               {"table": table.name, "n": count})
+        return [row[0] for row in rows]
+    first = (session.scalar(select(func.max(table.c.id))) or 0) + 1
+    return list(range(first, first + count))
 
 
 def insert_rows(session: Session, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
@@ -465,6 +491,15 @@ def record_dicts(session: Session, record_ids: Sequence[int]) -> dict[int, dict[
     return out
 
 
+def record_texts(session: Session, record_ids: Sequence[int]) -> dict[int, str]:
+    """The records' JSON as text, not decoded: for a process that decodes them itself."""
+    out: dict[int, str] = {}
+    for chunk in _chunks(list(record_ids)):
+        out.update(session.execute(select(HarvestedRecord.id, cast(HarvestedRecord.record, Text))
+                                   .where(HarvestedRecord.id.in_(chunk))).all())
+    return out
+
+
 def merge_decisions(session: Session, record_ids: Iterable[int] | None = None) -> list[MergeDecision]:
     stmt = select(MergeDecision).order_by(MergeDecision.id)
     if record_ids is None:
@@ -515,15 +550,37 @@ def all_works(session: Session) -> dict[int, set[int]]:
 
 @dataclass(frozen=True, slots=True)
 class WorkRow:
-    """A work to write: its members with their reasons, its merged record and where each field came from."""
+    """A work to write: its members with their reasons, its merged record and where each field came from.
+
+    A row built in another process (``dedup``'s builder) comes with its three documents already
+    JSON (``orjson.Fragment``) and its columns and facet values worked out; a row built here has
+    dicts and leaves those to ``write_works``.
+    """
 
     cluster_key: str
     master_record_id: int
-    merged: dict[str, Any]
-    provenance: dict[str, Any]
-    institutions: list[str]
+    merged: dict[str, Any] | orjson.Fragment
+    provenance: dict[str, Any] | orjson.Fragment
+    institutions: list[str] | orjson.Fragment
     members: list[tuple[int, str, str]]  # record id, reason, decided_by
     open_access: bool = False  # some member says its full text is free
+    columns: dict[str, Any] | None = None  # bibliography.work_columns of the merged record
+    facets: list[tuple[str, str]] | None = None  # bibliography.facet_values of the work
+
+
+def finished_row(row: WorkRow) -> WorkRow:
+    """``row`` with its columns and facet values worked out and its documents encoded, ready to cross processes."""
+    assert isinstance(row.merged, dict) and isinstance(row.institutions, list)
+    return replace(
+        row, merged=orjson.dumps(row.merged), provenance=orjson.dumps(row.provenance),
+        institutions=orjson.dumps(row.institutions), columns=bibliography.work_columns(row.merged),
+        facets=bibliography.facet_values(row.merged, row.institutions, row.open_access))
+
+
+def received_row(row: WorkRow) -> WorkRow:
+    """A finished row from another process, its documents as fragments the JSON columns write as they are."""
+    return replace(row, merged=orjson.Fragment(row.merged), provenance=orjson.Fragment(row.provenance),
+                               institutions=orjson.Fragment(row.institutions))
 
 
 def clear_works(session: Session, drop: Sequence[int], rewrite: Sequence[int]) -> None:
@@ -543,14 +600,13 @@ def write_works(session: Session, keep: Sequence[tuple[int, WorkRow]], new: Sequ
     ids: Sequence[int] = []
     if new:
         table = Work.__table__
-        ids = session.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True),
-                              [_work_values(row, now) for row in new]).all()
+        ids = new_ids(session, table, len(new))
+        session.execute(insert(table), [{**_work_values(row, now), "id": wid} for wid, row in zip(ids, new, strict=True)])
     written = [*keep, *zip(ids, new, strict=True)]
     insert_rows(session, WorkMembership.__tablename__, ("work_id", "record_id", "reason", "decided_by"),
                 [(wid, rid, reason, by) for wid, row in written for rid, reason, by in row.members])
     insert_rows(session, WorkFacet.__tablename__, ("work_id", "facet", "value"),
-                [(wid, facet, value) for wid, row in written
-                 for facet, value in bibliography.facet_values(row.merged, row.institutions, row.open_access)])
+                [(wid, facet, value) for wid, row in written for facet, value in _facets(row)])
 
 
 def mark_clustered(session: Session, record_ids: Sequence[int] | None) -> None:
@@ -564,9 +620,16 @@ def mark_clustered(session: Session, record_ids: Sequence[int] | None) -> None:
 
 
 def _work_values(row: WorkRow, now: dt.datetime) -> dict[str, Any]:
+    columns = row.columns if row.columns is not None else bibliography.work_columns(row.merged)  # type: ignore[arg-type]
     return {"cluster_key": row.cluster_key[:300], "master_record_id": row.master_record_id, "merged": row.merged,
             "provenance": row.provenance, "institutions": row.institutions, "record_count": len(row.members),
-            "updated": now, **bibliography.work_columns(row.merged)}
+            "updated": now, **columns}
+
+
+def _facets(row: WorkRow) -> list[tuple[str, str]]:
+    if row.facets is not None:
+        return row.facets
+    return bibliography.facet_values(row.merged, row.institutions, row.open_access)  # type: ignore[arg-type]
 
 
 def iter_works(session: Session, batch: int = 1000, where: ColumnElement[bool] | None = None,

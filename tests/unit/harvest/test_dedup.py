@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from exports.readmodel import Affiliation, Contributor, Identifier, PartialDate, Publication, Title
 from harvest import dedup, store
-from harvest.models import Work
+from harvest.models import Work, WorkFacet
 from harvest.records import publication_to_dict
 from harvest.store import DedupRecord, RecordVersion
 from tests.samples import book_chapter, journal_article
@@ -244,3 +244,32 @@ def test_force_merge_in_the_store_is_explained(three_sources: sessionmaker[Sessi
     assert by[b if work.master_record_id == a else a][0] == "operator"
     with sessions.begin() as s, pytest.raises(store.SourceError, match="two different records"):
         store.decide(s, a, a, "force_split", "editor@kb.se", None)
+
+
+def _written_works(sessions: sessionmaker[Session]) -> list[tuple[object, ...]]:
+    """Every column of every work, its memberships and facet rows: what a refresh writes."""
+    with sessions() as s:
+        works = list(s.scalars(select(Work).order_by(Work.id)))
+        facets = sorted((f.work_id, f.facet, f.value) for f in s.scalars(select(WorkFacet)))
+        return [(w.id, w.cluster_key, w.master_record_id, w.merged, w.provenance, w.institutions, w.record_count,
+                 w.year, w.publication_type, w.sort_title, w.search_text,
+                 sorted((m.record_id, m.reason, m.decided_by) for m in w.memberships)) for w in works] + facets
+
+
+def test_works_built_in_a_second_process_are_written_exactly_as_those_built_here(
+        three_sources: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch) -> None:
+    sessions = three_sources
+    with sessions.begin() as s:
+        for inst in ("uu", "kth", "lu"):
+            _put(s, inst, f"oai:{inst}:1", _variant(BASE, inst, inst, identifiers=DOI_ONLY))
+        _put(s, "uu", "oai:uu:2", book_chapter())
+        _put(s, "kth", "oai:kth:3", _variant(BASE, "kth", "kth", identifiers=(), titles=(Title("Ålgräs i Östersjön"),)))
+        dedup.refresh(s)
+    here = _written_works(sessions)
+    assert len(here) > 3
+    monkeypatch.setattr(dedup, "PARALLEL_BUILD_MIN", 1)
+    monkeypatch.setattr(dedup, "WRITE_BATCH", 1)  # one work a batch: the pipeline runs ahead and drains
+    with sessions.begin() as s:
+        report = dedup.refresh(s, full=True, parallel=True)
+    assert report.full and report.works_written == 3
+    assert _written_works(sessions) == here
