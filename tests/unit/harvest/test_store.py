@@ -113,6 +113,22 @@ def test_records_round_trip_and_update_in_bulk(sessions: sessionmaker[Session]) 
         assert store.record_counts(s) == {source.id: {"accepted": len(pubs), "rejected": 0, "deleted": 0}}
 
 
+def test_bulk_inserts_take_ids_that_later_inserts_do_not_reuse(sessions: sessionmaker[Session]) -> None:
+    """Records are inserted with ids taken first (no RETURNING); an ordinary insert after them gets a new id."""
+    with sessions.begin() as s:
+        source = store.add_source(s, "uu", "https://uu.diva-portal.org/dice/oai", "swepub_mods")
+        run = store.start_run(s, source, "full", None, None)
+        store.write_records(s, source.id, run.id, [_version(journal_article(), f"oai:uu:{n}", "a" * 64)
+                                                   for n in range(3)], [], [])
+        store.write_records(s, source.id, run.id, [_version(journal_article(), "oai:uu:3", "a" * 64)], [], [])
+    with sessions.begin() as s:
+        s.add(HarvestedRecord(source_id=source.id, oai_identifier="oai:uu:orm", deleted=True, content_hash="c" * 64))
+    with sessions() as s:
+        ids = store.known_records(s, source.id, [f"oai:uu:{n}" for n in (0, 1, 2, 3, "orm")])
+        assert [ids[f"oai:uu:{n}"].id for n in (0, 1, 2, 3)] == sorted(k.id for k in ids.values())[:4]
+        assert len({k.id for k in ids.values()}) == 5 and ids["oai:uu:orm"].id > ids["oai:uu:3"].id
+
+
 def test_deletion_keeps_a_tombstone(sessions: sessionmaker[Session]) -> None:
     with sessions.begin() as s:
         source = store.add_source(s, "uu", "https://uu.diva-portal.org/dice/oai", "swepub_mods")
