@@ -13,6 +13,7 @@ re-clustered (see ``store.neighbourhood``), and works keep their ids when their 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 from collections import defaultdict, deque
@@ -43,9 +44,11 @@ FUZZY_KEY_CHARS = 24
 FULL_RECLUSTER_MIN = 5000
 FULL_RECLUSTER_SHARE = 0.2
 WRITE_BATCH = 5000  # clusters whose merged records are built and written at a time (bounded memory)
-# From this many records re-clustered, a refresh that may use a second core builds the merged works
-# there while this process reads and writes (see ``_built_rows``): below it, starting the process costs more.
+# From this many records re-clustered a refresh is large: one that may use a second core builds the
+# merged works there while this process reads and writes (see ``_built_rows``; below it, starting the
+# process costs more), and on SQLite it writes with a larger page cache.
 PARALLEL_BUILD_MIN = 20_000
+LARGE_REFRESH_CACHE_MIB = 256  # SQLite's page cache while a refresh that large writes (see store.roomy_cache)
 BUILDS_AHEAD = 2
 
 IDENTIFIER_LABELS = {"doi": "DOI", "pmid": "PMID", "isi": "ISI", "scopus": "Scopus", "isbn": "ISBN"}
@@ -381,10 +384,12 @@ def refresh(session: Session, *, full: bool = False, parallel: bool = False) -> 
     by_id = {r.id: r for r in records}
     batches = [(clusters[start:start + WRITE_BATCH], placed[start:start + WRITE_BATCH])
                for start in range(0, len(clusters), WRITE_BATCH)]
-    for ids, rows in _built_rows(session, batches, by_id, parallel and len(records) >= PARALLEL_BUILD_MIN):
-        store.write_works(session, [(wid, row) for wid, row in zip(ids, rows, strict=True) if wid is not None],
-                          [row for wid, row in zip(ids, rows, strict=True) if wid is None])
-    store.mark_clustered(session, None if scope is None else sorted(set(dirty) | set(scope)))
+    large = len(records) >= PARALLEL_BUILD_MIN
+    with store.roomy_cache(session, LARGE_REFRESH_CACHE_MIB) if large else contextlib.nullcontext():
+        for ids, rows in _built_rows(session, batches, by_id, parallel and large):
+            store.write_works(session, [(wid, row) for wid, row in zip(ids, rows, strict=True) if wid is not None],
+                              [row for wid, row in zip(ids, rows, strict=True) if wid is None])
+        store.mark_clustered(session, None if scope is None else sorted(set(dirty) | set(scope)))
     dropped = len(set(old) - kept)
     log.info("dedup changed=%d clustered=%d works=%d dropped=%d full=%s", len(dirty), len(records), len(clusters),
              dropped, full)

@@ -14,6 +14,7 @@ import datetime as dt
 import re
 import urllib.parse
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -362,6 +363,27 @@ def new_ids(session: Session, table: Table, count: int) -> list[int]:
         return [row[0] for row in rows]
     first = (session.scalar(select(func.max(table.c.id))) or 0) + 1
     return list(range(first, first + count))
+
+
+@contextmanager
+def roomy_cache(session: Session, mib: int) -> Iterator[None]:
+    """On SQLite, a page cache of ``mib`` for this connection while a large refresh writes, then the one it had.
+
+    A full refresh at a million records inserts into indexes of hundreds of megabytes (works by
+    title and cluster key, facet values); with the usual cache each insert fetches its index
+    pages from the operating system again (measured: writing 807,299 works took 117 s with
+    2 MiB, 86 s with 256 MiB). PostgreSQL sizes its own buffers.
+    """
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    before = connection.exec_driver_sql("PRAGMA cache_size").scalar_one()
+    connection.exec_driver_sql(f"PRAGMA cache_size=-{int(mib) * 1024}")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA cache_size={int(before)}")
 
 
 def insert_rows(session: Session, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
