@@ -159,14 +159,14 @@ def bench_end_to_end(url: str, total: int, tmp: Path, workers: int) -> tuple[flo
     # The storing process's own share tells how the look-ahead (workers > 1) splits the work.
     return seconds, {"added": c.added, "rejected": c.rejected, "works": works, "pages": report.pages,
                      "harvester_cpu_seconds": round(cpu, 1), "storing_process_cpu_seconds": round(own, 1),
-                     "final_dedup_seconds": round(sum(refresh_seconds), 1),
+                     "dedup_seconds": round(sum(refresh_seconds), 1),
                      "cpu_us_per_record": round(cpu / total * 1e6)}
 
 
 @contextlib.contextmanager
 def _timed(module: object, name: str) -> Iterator[list[float]]:
-    """Wall seconds spent in ``module.name`` while the block runs: how long the run's last step (the
-    dedup refresh after the last page, which has the machine to itself) takes of the whole."""
+    """Wall seconds spent in each call of ``module.name`` while the block runs: how much of a run the
+    dedup refreshes take (between pages, where they share the machine, and after the last page)."""
     spent: list[float] = []
     real = getattr(module, name)
 
