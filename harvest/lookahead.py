@@ -8,14 +8,12 @@ off anywhere resumes at the first page not committed: the pages fetched ahead ar
 fetched again. The process is started with the spawn method (no fork of a process that holds a
 database connection) and holds no connection of its own.
 
-The look-ahead judges the first ``share`` of a page's live records and the loop judges the rest
-itself from their XML while the look-ahead fetches on. The share follows the loop: when pages
-queue up for it (the loop falls behind) the look-ahead judges more of the next page, when none
-waits (the loop would idle, or re-clusters works in that time: ``AheadPages.waiting`` tells it
-when) it judges less, so both processes stay busy whatever a record costs to judge or to store
-on this machine. Which process judges a record changes nothing in what is stored (tested). The
-look-ahead cannot know which records the store already holds unchanged and judges its share
-regardless; the loop judges (and uses a judged version) only for a record that is new or changed.
+Storing costs less than judging, so the look-ahead judges only the first ``share`` of a page's
+live records (``workers / (workers + 1)``: two thirds with two workers) and the loop judges the
+rest itself from their XML while the look-ahead fetches on; both processes are then about
+equally busy. The look-ahead cannot know which records the store already holds unchanged and
+judges its share regardless; the loop judges (and uses a judged version) only for a record that
+is new or changed.
 """
 
 from __future__ import annotations
@@ -111,42 +109,9 @@ def _unwire(version: RecordVersion, digest: str, raw_xml: str | None) -> RecordV
                                else orjson.Fragment(version.match_features))
 
 
-class AheadPages:
-    """The judged pages in listing order, and whether the loop would wait for the next one now."""
-
-    def __init__(self, pages: Iterator[tuple[Page, Prejudged]], receiver: multiprocessing.connection.Connection) -> None:
-        self._pages = pages
-        self._receiver = receiver
-
-    def __iter__(self) -> Iterator[tuple[Page, Prejudged]]:
-        return self._pages
-
-    def waiting(self) -> bool:
-        """True when no page (nor the listing's end) has arrived yet: time the loop may spend on other work."""
-        return not self._receiver.poll(0)
-
-
-def first_share(workers: int) -> float:
-    """What the look-ahead judges of the first page, before it knows how fast the loop goes: two thirds with two workers."""
-    return workers / (workers + 1)
-
-
-SHARE_STEP = 0.05
-MIN_SHARE = 0.25
-
-
-def next_share(share: float, queued: int) -> float:
-    """The share of the next page, given how many judged pages wait for the loop now."""
-    if queued == 0:  # the loop took every page: it has time to judge more itself
-        return max(MIN_SHARE, share - SHARE_STEP)
-    if queued >= PAGES_AHEAD - 1:  # pages pile up: the loop falls behind, judge more here
-        return min(1.0, share + SHARE_STEP)
-    return share
-
-
 @contextmanager
 def judged_ahead(listing: Listing, settings: ClientSettings, recipe: Recipe,
-                 workers: int) -> Iterator[AheadPages]:
+                 workers: int) -> Iterator[Iterator[tuple[Page, Prejudged]]]:
     """Pages with most of their records judged, from a spawned process; ``workers - 1`` more processes judge for it.
 
     The process runs up to ``PAGES_AHEAD`` pages ahead, so a page that is slow to fetch or store
@@ -156,8 +121,8 @@ def judged_ahead(listing: Listing, settings: ClientSettings, recipe: Recipe,
     """
     context = multiprocessing.get_context("spawn")
     receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=_look_ahead, args=(sender, listing, settings, recipe, max(workers - 1, 1),
-                                                        first_share(workers)),
+    share = workers / (workers + 1)
+    process = context.Process(target=_look_ahead, args=(sender, listing, settings, recipe, max(workers - 1, 1), share),
                               name=f"harvest-lookahead-{listing.source}")
     process.start()
     sender.close()  # ours is closed, so a process that dies ends our recv with an error, not a wait
@@ -183,7 +148,7 @@ def judged_ahead(listing: Listing, settings: ClientSettings, recipe: Recipe,
                    Prejudged(versions, recipe))
 
     try:
-        yield AheadPages(pages(), receiver)
+        yield pages()
     finally:
         if not ended:  # the loop stopped early: what the process holds is not wanted
             process.terminate()
@@ -200,7 +165,7 @@ class _LoopGone(Exception):
 
 def _look_ahead(sender: multiprocessing.connection.Connection, listing: Listing, settings: ClientSettings,
                 recipe: Recipe, workers: int, share: float) -> None:
-    """The spawned process: every page with a share of its live records judged, then "end" (or what stopped it).
+    """The spawned process: every page with ``share`` of its live records judged, then "end" (or what stopped it).
 
     A thread sends the pages, so judging goes on while the loop is still busy with an earlier one.
     """
@@ -227,7 +192,6 @@ def _look_ahead(sender: multiprocessing.connection.Connection, listing: Listing,
                 versions = {v.oai_identifier: _wire(v) for v in judges([(rec, "") for rec in mine])}
                 records: list[tuple[Header, str]] = [(rec.header, rec.raw_xml) for rec in page.records]
                 post(("page", records, page.token, page.complete_list_size, page.cursor, page.notes, versions))
-                share = next_share(share, outbox.qsize())
         post(("end",))
     except _LoopGone:
         return  # the loop ended or failed, and says why itself

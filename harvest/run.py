@@ -14,7 +14,7 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -30,11 +30,6 @@ from harvest.models import HarvestRun, Source
 from harvest.store import Counts, RecordVersion
 
 log = logging.getLogger(__name__)
-
-
-# Records changed since the last re-clustering before the loop, waiting for the look-ahead, re-clusters
-# them: a few pages' worth, so one re-clustering takes about as long as judging a page ahead.
-DEDUP_STEP = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,25 +100,15 @@ def harvest_source(sessions: sessionmaker[Session], name: str, options: HarvestO
             if not run.pages:
                 run.from_used, run.until_used = _window(source, run.mode, options, info.granularity)
             window = (run.from_used, run.until_used)
-        with _judged_pages(client, job, window, options, parse, limiter) as (pages, waiting):
-            unclustered = 0
+        with _judged_pages(client, job, window, options, parse, limiter) as pages:
             for page, judges in pages:
                 with sessions.begin() as s:
                     source, run = _load(s, job)
-                    counts = _import_page(s, source, run, page, judges)
-                    store.add_counts(run, counts)
+                    store.add_counts(run, _import_page(s, source, run, page, judges))
                     store.save_checkpoint(source, run, page.token)
                     progress = Progress(job.name, run.pages, _counts(run), page.complete_list_size)
                 if on_page is not None:
                     on_page(progress)
-                unclustered += counts.added + counts.updated + counts.deleted + counts.rejected
-                if options.dedup and unclustered >= DEDUP_STEP and waiting():
-                    # The next page is not judged yet: re-cluster what the last pages changed instead
-                    # of waiting, so little is left for the end of the run (when it runs alone).
-                    with sessions.begin() as s:
-                        _load(s, job)
-                        dedup.refresh(s)
-                    unclustered = 0
         if info.deleted_record == "no" and job.mode == "full":
             present = {h.identifier for p in client.list_identifiers(job.prefix, set_spec=job.set_spec)
                        for h in p.headers if h.identifier and not h.deleted}
@@ -212,23 +197,21 @@ def _window(source: Source, mode: str, options: HarvestOptions, granularity: str
 @contextmanager
 def _judged_pages(client: OAIClient, job: _Job, window: tuple[str | None, str | None], options: HarvestOptions,
                   parse: ParseFunction | None, limiter: HostRateLimiter | None,
-                  ) -> Iterator[tuple[Iterable[tuple[Page, Judges | lookahead.Prejudged]], Callable[[], bool]]]:
-    """The listing's pages, each with what judges its records, and whether the next page is still to come.
+                  ) -> Iterator[Iterator[tuple[Page, Judges | lookahead.Prejudged]]]:
+    """The listing's pages, each with what judges its records.
 
     With several workers and the default parser, a spawned process fetches and judges the next
-    pages while this one stores the last (``harvest.lookahead``), and this one re-clusters works in
-    the time it would wait for them. A rate
-    limiter shared with other clients of this process keeps the listing here, since another
-    process cannot share it. The loop alone never waits: it fetches and judges each page itself.
+    page while this one stores the last (``harvest.lookahead``); a rate limiter shared with other
+    clients of this process keeps the listing here, since another process cannot share it.
     """
     recipe = Recipe(job.name, job.prefix, job.xslt, job.institution)
     listing = lookahead.Listing(job.name, job.base_url, job.prefix, job.set_spec, window, job.token)
     if options.workers > 1 and parse is None and limiter is None:
         with lookahead.judged_ahead(listing, options.client, recipe, options.workers) as pages:
-            yield pages, pages.waiting
+            yield pages
         return
     with Judges(recipe, parse, options.workers) as judges:
-        yield ((page, judges) for page in lookahead.list_pages(client, listing)), lambda: False
+        yield ((page, judges) for page in lookahead.list_pages(client, listing))
 
 
 def _import_page(s: Session, source: Source, run: HarvestRun, page: Page,

@@ -9,10 +9,9 @@ from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from harvest import dedup, lookahead, store
-from harvest import run as run_module
+from harvest import store
 from harvest.client import ClientSettings
-from harvest.models import BlockingKey, HarvestedRecord, RecordProblem, RunEvent, Source, Work
+from harvest.models import BlockingKey, HarvestedRecord, RecordProblem, RunEvent, Source
 from harvest.run import HarvestOptions, Progress, RunReport, harvest_source
 from tests.harvest_server import OAITestServer, Reply, fixture, identify
 
@@ -166,48 +165,3 @@ def test_a_look_ahead_process_killed_mid_run_fails_the_run_which_then_resumes_ex
         done = source.checkpoint_pages
         assert 1 <= done < 6 and source.checkpoint_token == f"page{done + 1}"
     _resume_matches_an_uncut_run(sessions, oai_server, quick, "killed", 6)
-
-
-def _works(sessions: sessionmaker[Session]) -> list[tuple[object, ...]]:
-    """Each work as its members (by OAI identifier), reasons, institutions and merged record say it."""
-    with sessions() as s:
-        ident = dict(s.execute(select(HarvestedRecord.id, HarvestedRecord.oai_identifier)).all())
-        return [(w.id, sorted((ident[m.record_id], m.reason, m.decided_by) for m in w.memberships), w.institutions,
-                 w.merged, w.provenance, w.search_text) for w in s.scalars(select(Work).order_by(Work.id))]
-
-
-def test_works_reclustered_while_waiting_for_pages_are_what_one_pass_over_everything_makes(
-        sessions: sessionmaker[Session], oai_server: OAITestServer, quick: ClientSettings,
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    _feed(oai_server)
-    _add(sessions, oai_server, "ahead")
-    refreshes: list[int] = []
-    real = dedup.refresh
-
-    def counted(session: Session, **kwargs: bool) -> dedup.DedupReport:
-        refreshes.append(1)
-        return real(session, **kwargs)
-
-    monkeypatch.setattr(dedup, "refresh", counted)
-    monkeypatch.setattr(run_module, "DEDUP_STEP", 1)
-    monkeypatch.setattr(lookahead.AheadPages, "waiting", lambda self: True)  # the loop always waits: re-cluster
-    report = harvest_source(sessions, "ahead", HarvestOptions(client=quick, workers=2))
-    assert report.status == "succeeded" and report.pages == 4
-    assert len(refreshes) == 4 + 1  # after each page, and what is left at the end
-    during = _works(sessions)
-    assert len(during) > 5
-    with sessions.begin() as s:
-        assert real(s, full=True).full
-    assert _works(sessions) == during
-
-
-def test_the_look_ahead_judges_more_when_pages_pile_up_and_less_when_the_loop_waits() -> None:
-    share = lookahead.first_share(2)
-    assert share == pytest.approx(2 / 3)
-    assert lookahead.next_share(share, lookahead.PAGES_AHEAD) > share  # the loop falls behind
-    assert lookahead.next_share(share, 0) < share  # the loop took everything and waits
-    assert lookahead.next_share(share, 1) == share
-    low = high = share
-    for _ in range(100):
-        low, high = lookahead.next_share(low, 0), lookahead.next_share(high, lookahead.PAGES_AHEAD)
-    assert low == lookahead.MIN_SHARE and high == 1.0
