@@ -166,7 +166,7 @@ def bench_end_to_end(url: str, total: int, tmp: Path, workers: int) -> tuple[flo
 @contextlib.contextmanager
 def _timed(module: object, name: str) -> Iterator[list[float]]:
     """Wall seconds spent in each call of ``module.name`` while the block runs: how much of a run the
-    dedup refreshes take (between pages, where they share the machine, and after the last page)."""
+    dedup refresh after the last page takes (it runs when the look-ahead has ended)."""
     spent: list[float] = []
     real = getattr(module, name)
 
