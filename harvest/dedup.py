@@ -22,7 +22,6 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from rapidfuzz.distance import Indel
 from sqlalchemy.orm import Session
 
@@ -432,7 +431,7 @@ def _built_rows(session: Session, batches: Sequence[Batch], by_id: dict[int, Ded
 
 def _build_rows(part: list[Cluster], members: dict[int, DedupRecord], texts: dict[int, str]) -> list[WorkRow]:
     """In the builder process: a batch's rows, finished (columns, facet values, documents encoded)."""
-    data = {rid: orjson.loads(text) for rid, text in texts.items()}
+    data = store.decode_records(texts)
     return [store.finished_row(_work_row(c, members, data)) for c in part]
 
 

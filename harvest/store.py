@@ -505,21 +505,21 @@ def dedup_records(session: Session, record_ids: Sequence[int] | None) -> list[De
     return [DedupRecord(rid, source, features, tuple(sorted(keys.get(rid, ())))) for rid, source, features in rows]
 
 
-def record_dicts(session: Session, record_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
-    out: dict[int, dict[str, Any]] = {}
-    for chunk in _chunks(list(record_ids)):
-        out.update(session.execute(select(HarvestedRecord.id, HarvestedRecord.record)
-                                   .where(HarvestedRecord.id.in_(chunk))).all())
-    return out
-
-
 def record_texts(session: Session, record_ids: Sequence[int]) -> dict[int, str]:
-    """The records' JSON as text, not decoded: for a process that decodes them itself."""
+    """The records' JSON as text, not decoded: ``record_dicts`` decodes it, or another process does."""
     out: dict[int, str] = {}
     for chunk in _chunks(list(record_ids)):
         out.update(session.execute(select(HarvestedRecord.id, cast(HarvestedRecord.record, Text))
                                    .where(HarvestedRecord.id.in_(chunk))).all())
     return out
+
+
+def record_dicts(session: Session, record_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    return decode_records(record_texts(session, record_ids))
+
+
+def decode_records(texts: dict[int, str]) -> dict[int, dict[str, Any]]:
+    return {rid: orjson.loads(text) for rid, text in texts.items()}
 
 
 def merge_decisions(session: Session, record_ids: Iterable[int] | None = None) -> list[MergeDecision]:
