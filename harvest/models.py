@@ -7,10 +7,10 @@ from typing import Any
 
 from sqlalchemy import (
     JSON, Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, MetaData, String, Text,
-    UniqueConstraint,
+    UniqueConstraint, func, select,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 METADATA_PREFIXES: tuple[str, ...] = ("swepub_mods", "mods", "oai_dc")
@@ -217,11 +217,19 @@ class Work(HarvestBase):
     id: Mapped[int] = mapped_column(primary_key=True)
     cluster_key: Mapped[str] = mapped_column(String(300), index=True)
     master_record_id: Mapped[int | None] = mapped_column(ForeignKey("harvest_records.id", ondelete="SET NULL"))
-    merged: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The merged record of a work of several records. NULL for a work of one record (four works in
+    # five), whose merged record is that record as harvested: a copy of it on every such work would
+    # double what the national bibliography stores and what each re-clustering writes. Read
+    # ``merged_record``, which is either.
+    merged: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), deferred=True)
     provenance: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     institutions: Mapped[list[str]] = mapped_column(JSON, default=list)
     record_count: Mapped[int] = mapped_column(Integer, default=1)
     updated: Mapped[dt.datetime] = mapped_column(UTC, default=utc_now)
+    # The merged record, whether stored here or read from the work's only record, in the same query.
+    merged_record: Mapped[dict[str, Any] | None] = column_property(func.coalesce(
+        merged, select(HarvestedRecord.record).where(HarvestedRecord.id == master_record_id)
+        .correlate_except(HarvestedRecord).scalar_subquery()))
     # What the national bibliography sorts, filters and matches words on, taken from ``merged``.
     year: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # 0: none given, so keysets need no NULLs
     publication_type: Mapped[str | None] = mapped_column(String(16))

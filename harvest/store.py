@@ -576,12 +576,13 @@ class WorkRow:
 
     A row built in another process (``dedup``'s builder) comes with its three documents already
     JSON (``orjson.Fragment``) and its columns and facet values worked out; a row built here has
-    dicts and leaves those to ``write_works``.
+    dicts and leaves those to ``write_works``. A work of one record stores no merged record (its
+    record is it: see ``Work.merged``), so a finished row of one member carries none.
     """
 
     cluster_key: str
     master_record_id: int
-    merged: dict[str, Any] | orjson.Fragment
+    merged: dict[str, Any] | orjson.Fragment | None
     provenance: dict[str, Any] | orjson.Fragment
     institutions: list[str] | orjson.Fragment
     members: list[tuple[int, str, str]]  # record id, reason, decided_by
@@ -594,15 +595,15 @@ def finished_row(row: WorkRow) -> WorkRow:
     """``row`` with its columns and facet values worked out and its documents encoded, ready to cross processes."""
     assert isinstance(row.merged, dict) and isinstance(row.institutions, list)
     return replace(
-        row, merged=orjson.dumps(row.merged), provenance=orjson.dumps(row.provenance),
+        row, merged=orjson.dumps(row.merged) if _stores_merged(row) else None, provenance=orjson.dumps(row.provenance),
         institutions=orjson.dumps(row.institutions), columns=bibliography.work_columns(row.merged),
         facets=bibliography.facet_values(row.merged, row.institutions, row.open_access))
 
 
 def received_row(row: WorkRow) -> WorkRow:
     """A finished row from another process, its documents as fragments the JSON columns write as they are."""
-    return replace(row, merged=orjson.Fragment(row.merged), provenance=orjson.Fragment(row.provenance),
-                               institutions=orjson.Fragment(row.institutions))
+    return replace(row, merged=None if row.merged is None else orjson.Fragment(row.merged),
+                   provenance=orjson.Fragment(row.provenance), institutions=orjson.Fragment(row.institutions))
 
 
 def clear_works(session: Session, drop: Sequence[int], rewrite: Sequence[int]) -> None:
@@ -643,9 +644,14 @@ def mark_clustered(session: Session, record_ids: Sequence[int] | None) -> None:
 
 def _work_values(row: WorkRow, now: dt.datetime) -> dict[str, Any]:
     columns = row.columns if row.columns is not None else bibliography.work_columns(row.merged)  # type: ignore[arg-type]
-    return {"cluster_key": row.cluster_key[:300], "master_record_id": row.master_record_id, "merged": row.merged,
+    return {"cluster_key": row.cluster_key[:300], "master_record_id": row.master_record_id,
+            "merged": row.merged if _stores_merged(row) else None,
             "provenance": row.provenance, "institutions": row.institutions, "record_count": len(row.members),
             "updated": now, **columns}
+
+
+def _stores_merged(row: WorkRow) -> bool:
+    return len(row.members) > 1
 
 
 def _facets(row: WorkRow) -> list[tuple[str, str]]:

@@ -142,7 +142,7 @@ def search() -> Any:
     except bibliography.BibliographyQueryError as exc:
         return render_template("national/search.html", error=str(exc), page=None, hits=[],
                                q=request.args.get("q", "")), 400
-    hits = [(work, _publication(work.merged)) for work in page.works]
+    hits = [(work, _publication(work.merged_record)) for work in page.works]
     return render_template("national/search.html", error=None, page=page, hits=hits, query=query,
                            q=request.args.get("q", ""), facet_titles=FACET_TITLES, sort_labels=SORT_LABELS,
                            facets=bibliography.FACETS, sorts=bibliography.SORTS)
@@ -229,7 +229,7 @@ def _render_work(work_id: int, errors: dict[str, str] | None = None, status: int
               for name, items in (provenance.get("fields") or {}).items()]
     additions = [(item["source"], item["record"], _addition_text(item)) for item in provenance.get("added", [])]
     members = [(record, membership, _publication(record.record)) for record, membership in view.members]
-    return render_template("national/work.html", work=view.work, pub=_publication(view.work.merged),
+    return render_template("national/work.html", work=view.work, pub=_publication(view.work.merged_record),
                            members=members, fields=fields, additions=additions, decisions=view.decisions,
                            master=master, errors=errors or {}, form=request.form), status
 

@@ -23,7 +23,7 @@ def work_line(work: Work, members: list[tuple[HarvestedRecord, WorkMembership]])
     flags = sorted({f"{p['code']}:{p['severity']}" for record, _ in members for p in record.problems
                     if p["severity"] in ("error", "warning")})
     return {
-        "work_id": work.id, "cluster_key": work.cluster_key, "record": work.merged, "provenance": work.provenance,
+        "work_id": work.id, "cluster_key": work.cluster_key, "record": work.merged_record, "provenance": work.provenance,
         "institutions": work.institutions,
         "open_access": any((record.match_features or {}).get("oa") for record, _ in members),
         "sources": [{"source": record.source.name, "oai_identifier": record.oai_identifier, "record_id": record.id,
@@ -34,7 +34,7 @@ def work_line(work: Work, members: list[tuple[HarvestedRecord, WorkMembership]])
 
 
 def csv_row(line: dict[str, Any]) -> list[Any]:
-    record = line["record"]
+    record = line["record"] or {}  # None only while a run has yet to re-cluster a changed record
     titles = record.get("titles") or [{}]
     doi = next((i["value"] for i in record.get("identifiers", []) if i["scheme"] == "doi"), "")
     return [line["work_id"], titles[0].get("title", ""), (record.get("issued") or "")[:4],

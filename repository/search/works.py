@@ -30,7 +30,7 @@ def work_documents(session: Session, batch: int = BATCH,
     """Every merged work as a search document, a batch at a time."""
     docs: list[Document] = []
     for work, _members in iter_works(session, batch):
-        pub = publication_from_dict(work.merged)
+        pub = publication_from_dict(work.merged_record)
         docs.append(document_from_read_model(work.id, pub, published_at=work.updated,
                                              institutions=list(work.institutions or ())))
         if len(docs) >= batch:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from exports.readmodel import Affiliation, Contributor, Identifier, PartialDate, Publication, Title
 from harvest import dedup, store
-from harvest.models import Work, WorkFacet
+from harvest.models import HarvestedRecord, Work, WorkFacet
 from harvest.records import publication_to_dict
 from harvest.store import DedupRecord, RecordVersion
 from tests.samples import book_chapter, journal_article
@@ -246,12 +246,32 @@ def test_force_merge_in_the_store_is_explained(three_sources: sessionmaker[Sessi
         store.decide(s, a, a, "force_split", "editor@kb.se", None)
 
 
+def test_a_work_of_one_record_stores_no_copy_of_it(three_sources: sessionmaker[Session]) -> None:
+    sessions = three_sources
+    with sessions.begin() as s:
+        _put(s, "uu", "oai:uu:1", _variant(BASE, "uu", "uu", identifiers=DOI_ONLY))
+        _put(s, "lu", "oai:lu:1", _variant(BASE, "lu", "lu", identifiers=DOI_ONLY, contributors=(
+            Contributor("Lind", "Eva", affiliations=(Affiliation("Lund University"),)),)))  # the only author here
+        alone = _put(s, "kth", "oai:kth:2", book_chapter())
+        dedup.refresh(s)
+    with sessions() as s:
+        works = {w.record_count: w for w in s.scalars(select(Work))}
+        assert works.keys() == {1, 2}
+        single, pair = works[1], works[2]
+        assert single.merged is None
+        assert single.merged_record == s.get(HarvestedRecord, alone).record == publication_to_dict(book_chapter())
+        assert pair.merged is not None and pair.merged_record == pair.merged
+        assert {"Lind", "Öberg"} <= {c.get("family") for c in pair.merged_record["contributors"]}  # both records'
+        assert (single.year, single.sort_title) == (2019, "open science and its discontents")  # from the record
+
+
 def _written_works(sessions: sessionmaker[Session]) -> list[tuple[object, ...]]:
     """Every column of every work, its memberships and facet rows: what a refresh writes."""
     with sessions() as s:
         works = list(s.scalars(select(Work).order_by(Work.id)))
         facets = sorted((f.work_id, f.facet, f.value) for f in s.scalars(select(WorkFacet)))
-        return [(w.id, w.cluster_key, w.master_record_id, w.merged, w.provenance, w.institutions, w.record_count,
+        return [(w.id, w.cluster_key, w.master_record_id, w.merged, w.merged_record, w.provenance, w.institutions,
+                 w.record_count,
                  w.year, w.publication_type, w.sort_title, w.search_text,
                  sorted((m.record_id, m.reason, m.decided_by) for m in w.memberships)) for w in works] + facets
 
