@@ -36,8 +36,29 @@ def run_migrations_online() -> None:
         return
     engine = make_engine(config.get_main_option("sqlalchemy.url"))
     with engine.connect() as conn:
-        _run(conn)
+        if conn.dialect.name == "sqlite":
+            _run_without_cascades(conn)
+        else:
+            _run(conn)
     engine.dispose()
+
+
+def _run_without_cascades(connection) -> None:  # type: ignore[no-untyped-def]
+    """SQLite alters a table by copying it and dropping the original; with foreign keys enforced,
+    that drop deletes (ON DELETE CASCADE) every row that refers to the table: altering
+    harvest_works would empty its memberships and facets. So enforcement is off while migrations
+    run (SQLite takes the pragma only outside a transaction), and the references are checked
+    before it comes back on.
+    """
+    raw = connection.connection.driver_connection
+    raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        _run(connection)
+        broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"migration left {len(broken)} rows referring to missing rows, e.g. {broken[:3]}")
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")
 
 
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
