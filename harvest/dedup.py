@@ -366,7 +366,8 @@ def refresh(session: Session, *, full: bool = False, parallel: bool = False) -> 
     Does not commit: the caller decides whether this joins the harvest's last transaction.
     ``parallel``: a second core may build the merged works of a large refresh.
     """
-    dirty = store.dirty_record_ids(session)
+    pending = store.pending_dedup(session)
+    dirty = pending.record_ids
     if not dirty and not full:
         return DedupReport(0, 0, 0, 0, False)
     full = full or (len(dirty) >= FULL_RECLUSTER_MIN
@@ -388,7 +389,7 @@ def refresh(session: Session, *, full: bool = False, parallel: bool = False) -> 
         for ids, rows in _built_rows(session, batches, by_id, parallel and large):
             store.write_works(session, [(wid, row) for wid, row in zip(ids, rows, strict=True) if wid is not None],
                               [row for wid, row in zip(ids, rows, strict=True) if wid is None])
-        store.mark_clustered(session, None if scope is None else sorted(set(dirty) | set(scope)))
+        store.mark_clustered(session, pending)
     dropped = len(set(old) - kept)
     log.info("dedup changed=%d clustered=%d works=%d dropped=%d full=%s", len(dirty), len(records), len(clusters),
              dropped, full)

@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session
 from harvest import bibliography, xslt
 from harvest.schedule import parse_cron
 from harvest.models import (
-    METADATA_PREFIXES, BlockingKey, HarvestedRecord, HarvestRun, MergeDecision, RecordProblem, RunEvent, Source,
-    Work, WorkFacet, WorkMembership, utc_now,
+    METADATA_PREFIXES, BlockingKey, DedupPending, HarvestedRecord, HarvestRun, MergeDecision, RecordProblem, RunEvent,
+    Source, Work, WorkFacet, WorkMembership, utc_now,
 )
 
 CHUNK = 500  # ids per IN (...) list: well under SQLite's 32766 host parameters and PostgreSQL's 65535
@@ -306,7 +306,7 @@ def _row(version: RecordVersion) -> dict[str, Any]:
         "datestamp": version.datestamp, "deleted": version.deleted, "raw_xml": version.raw_xml,
         "record": version.record, "accepted": version.accepted, "problems": version.problems,
         "xsd_valid": version.xsd_valid, "content_hash": version.content_hash,
-        "match_features": version.match_features, "needs_dedup": True, "institution": version.institution,
+        "match_features": version.match_features, "institution": version.institution,
         "quality_score": quality_score(version.problems),
     }
 
@@ -322,12 +322,14 @@ def write_records(session: Session, source_id: int, run_id: int, new: Sequence[R
         session.execute(insert(table), [{**row, "id": rid} for row, rid in zip(rows, ids, strict=True)])
         _insert_keys(session, zip(ids, (v.keys for v in new), strict=True))
         _insert_problems(session, zip(ids, new, strict=True))
+        queue_for_dedup(session, ids)
     if changed:
         session.execute(update(HarvestedRecord), [{**_row(v), "id": rid, "last_seen_run_id": run_id}
                                                   for rid, v in changed])
         replace_keys(session, [(rid, v.keys) for rid, v in changed])
         _delete_problems(session, [rid for rid, _ in changed])
         _insert_problems(session, changed)
+        queue_for_dedup(session, [rid for rid, _ in changed])
     if seen:
         session.execute(update(HarvestedRecord), [{"id": rid, "last_seen_run_id": run_id} for rid in seen])
 
@@ -415,9 +417,10 @@ def mark_deleted(session: Session, record_ids: Sequence[int], run_id: int) -> No
     """Deleted at the source: keep the row (and its XML) as a tombstone, drop it from deduplication."""
     for chunk in _chunks(record_ids):
         session.execute(update(HarvestedRecord).where(HarvestedRecord.id.in_(chunk)).values(
-            deleted=True, needs_dedup=True, match_features=None, last_seen_run_id=run_id, quality_score=0))
+            deleted=True, match_features=None, last_seen_run_id=run_id, quality_score=0))
         session.execute(delete(BlockingKey).where(BlockingKey.record_id.in_(chunk)))
         session.execute(delete(RecordProblem).where(RecordProblem.record_id.in_(chunk)))
+    queue_for_dedup(session, record_ids)
 
 
 def live_identifiers(session: Session, source_id: int) -> dict[str, int]:
@@ -459,8 +462,49 @@ class DedupRecord:
     keys: tuple[str, ...]
 
 
-def dirty_record_ids(session: Session) -> list[int]:
-    return list(session.scalars(select(HarvestedRecord.id).where(HarvestedRecord.needs_dedup.is_(True))))
+def queue_for_dedup(session: Session, record_ids: Sequence[int]) -> None:
+    """Queue records for the next refresh; a record queued twice is re-clustered once."""
+    insert_rows(session, DedupPending.__tablename__, ("record_id",), [(rid,) for rid in record_ids])
+
+
+DEDUP_LOCK_KEY = 0x48594C4C41  # "HYLLA": the advisory lock two concurrent refreshes would otherwise race for
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """What a refresh read of the queue: the records to re-cluster and the entries to delete when done."""
+
+    record_ids: list[int]
+    entries: list[int]
+
+
+def pending_dedup(session: Session) -> Pending:
+    """The queue, read by a refresh that holds the refresh lock (on PostgreSQL: one refresh at a time)."""
+    if session.get_bind().dialect.name == "postgresql":  # SQLite's single writer serialises refreshes already
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": DEDUP_LOCK_KEY})
+    rows = session.execute(select(DedupPending.id, DedupPending.record_id).order_by(DedupPending.id)).all()
+    return Pending(sorted({rid for _, rid in rows}), [entry for entry, _ in rows])
+
+
+def mark_clustered(session: Session, pending: Pending) -> None:
+    """Delete the queue entries a refresh read, and only those: one range for each run of consecutive ids.
+
+    An entry committed after the refresh read the queue (on PostgreSQL another harvest can) has
+    an id the refresh did not read, inside no run, so it stays for the next refresh.
+    """
+    for first, last in _runs(pending.entries):
+        session.execute(delete(DedupPending).where(DedupPending.id.between(first, last)))
+
+
+def _runs(ids: Sequence[int]) -> Iterator[tuple[int, int]]:
+    """Runs of consecutive integers in sorted ``ids``, as (first, last)."""
+    start = None
+    for i, value in enumerate(ids):
+        if start is None:
+            start = value
+        if i + 1 == len(ids) or ids[i + 1] != value + 1:
+            yield start, value
+            start = None
 
 
 def count_live(session: Session) -> int:
@@ -546,7 +590,7 @@ def decide(session: Session, record_a: int, record_b: int, decision: str, who: s
         found = MergeDecision(record_a_id=a, record_b_id=b)
         session.add(found)
     found.decision, found.decided_by, found.comment, found.decided_at = decision, who, comment, utc_now()
-    session.execute(update(HarvestedRecord).where(HarvestedRecord.id.in_((a, b))).values(needs_dedup=True))
+    queue_for_dedup(session, (a, b))
     session.flush()
     return found
 
@@ -630,16 +674,6 @@ def write_works(session: Session, keep: Sequence[tuple[int, WorkRow]], new: Sequ
                 [(wid, rid, reason, by) for wid, row in written for rid, reason, by in row.members])
     insert_rows(session, WorkFacet.__tablename__, ("work_id", "facet", "value"),
                 [(wid, facet, value) for wid, row in written for facet, value in _facets(row)])
-
-
-def mark_clustered(session: Session, record_ids: Sequence[int] | None) -> None:
-    """Clear the re-cluster flag of ``record_ids``, or of every record when None."""
-    stmt = update(HarvestedRecord).values(needs_dedup=False)
-    if record_ids is None:
-        session.execute(stmt.where(HarvestedRecord.needs_dedup.is_(True)))
-        return
-    for chunk in _chunks(list(record_ids)):
-        session.execute(stmt.where(HarvestedRecord.id.in_(chunk)))
 
 
 def _work_values(row: WorkRow, now: dt.datetime) -> dict[str, Any]:

@@ -73,7 +73,7 @@ def _stored(sessions: sessionmaker[Session], source: str) -> dict[str, object]:
         events = [(e.level, e.code, e.oai_identifier, e.message)
                   for e in s.scalars(select(RunEvent).where(RunEvent.run_id.in_(run_ids)).order_by(RunEvent.id))]
         rows = [(r.oai_identifier, r.datestamp, r.deleted, r.raw_xml, r.record, r.accepted, r.problems, r.xsd_valid,
-                 r.content_hash, r.match_features, r.needs_dedup, r.institution, r.quality_score) for r in records]
+                 r.content_hash, r.match_features, r.institution, r.quality_score) for r in records]
     return {"records": rows, "problems": problems, "keys": keys, "events": events}
 
 

@@ -138,9 +138,28 @@ def test_deletion_keeps_a_tombstone(sessions: sessionmaker[Session]) -> None:
         store.mark_deleted(s, [rid], run.id)
     with sessions() as s:
         record = store.get_record(s, "uu", "oai:uu:1")
-        assert record.deleted and record.needs_dedup and record.raw_xml
+        assert record.deleted and record.raw_xml
+        assert rid in store.pending_dedup(s).record_ids  # its work loses it at the next refresh
         assert store.live_identifiers(s, source.id) == {}
         assert store.dedup_records(s, [rid]) == []
+
+
+def test_a_refresh_deletes_only_the_queue_entries_it_read(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as s:
+        source = store.add_source(s, "uu", "https://uu.diva-portal.org/dice/oai", "swepub_mods")
+        run = store.start_run(s, source, "full", None, None)
+        store.write_records(s, source.id, run.id, [_version(journal_article(), f"oai:uu:{n}", f"{n}" * 64)
+                                                   for n in range(1, 6)], [], [])
+    with sessions.begin() as s:
+        pending = store.pending_dedup(s)
+        assert len(pending.record_ids) == len(pending.entries) == 5
+        # As if the third entry had not been committed when the refresh read the queue, and the
+        # first record were queued again by a page committed after it:
+        read = store.Pending(pending.record_ids, [e for i, e in enumerate(pending.entries) if i != 2])
+        store.queue_for_dedup(s, [pending.record_ids[0]])
+        store.mark_clustered(s, read)
+    with sessions() as s:
+        assert store.pending_dedup(s).record_ids == sorted([pending.record_ids[0], pending.record_ids[2]])
 
 
 def test_migrations_match_the_models(tmp_path: Path) -> None:
