@@ -29,6 +29,7 @@ from exports import identifiers as ids
 from exports.readmodel import Publication
 from harvest import store
 from harvest.folding import normalise_text
+from harvest.models import Work
 from harvest.store import DedupRecord, WorkRow
 
 log = logging.getLogger(__name__)
@@ -381,14 +382,15 @@ def refresh(session: Session, *, full: bool = False, parallel: bool = False) -> 
     placed = _reuse_work_ids(old, clusters)
     kept = {wid for wid in placed if wid is not None}
     store.clear_works(session, sorted(set(old) - kept), sorted(kept))
+    fresh = iter(store.new_ids(session, Work.__table__, placed.count(None)))
+    targets = [(wid, False) if wid is not None else (next(fresh), True) for wid in placed]
     by_id = {r.id: r for r in records}
-    batches = [(clusters[start:start + WRITE_BATCH], placed[start:start + WRITE_BATCH])
+    batches = [(clusters[start:start + WRITE_BATCH], targets[start:start + WRITE_BATCH])
                for start in range(0, len(clusters), WRITE_BATCH)]
     large = len(records) >= PARALLEL_BUILD_MIN
     with store.roomy_cache(session, LARGE_REFRESH_CACHE_MIB) if large else contextlib.nullcontext():
-        for ids, rows in _built_rows(session, batches, by_id, parallel and large):
-            store.write_works(session, [(wid, row) for wid, row in zip(ids, rows, strict=True) if wid is not None],
-                              [row for wid, row in zip(ids, rows, strict=True) if wid is None])
+        for batch in _built_batches(session, batches, by_id, store.write_time(session), parallel and large):
+            store.write_works(session, batch)
         store.mark_clustered(session, pending)
     dropped = len(set(old) - kept)
     log.info("dedup changed=%d clustered=%d works=%d dropped=%d full=%s", len(dirty), len(records), len(clusters),
@@ -396,44 +398,49 @@ def refresh(session: Session, *, full: bool = False, parallel: bool = False) -> 
     return DedupReport(len(dirty), len(records), len(clusters), dropped, full)
 
 
-Batch = tuple[list[Cluster], list[int | None]]  # clusters and the work ids they keep (None: a new work)
+Batch = tuple[list[Cluster], list[tuple[int, bool]]]  # clusters and their work ids (and whether each is new)
 
 
-def _built_rows(session: Session, batches: Sequence[Batch], by_id: dict[int, DedupRecord],
-                parallel: bool) -> Iterator[tuple[list[int | None], list[WorkRow]]]:
-    """Each batch's work ids and rows, in order: built here, or in a spawned process.
+def _built_batches(session: Session, batches: Sequence[Batch], by_id: dict[int, DedupRecord], updated: Any,
+                   parallel: bool) -> Iterator[store.WorkBatch]:
+    """Each batch ready to write, in order: built here, or in a spawned process.
 
     Building a work (decoding its members' records, merging them, its columns and facet values,
     encoding it again) costs about as much as reading and writing it. After a large harvest the
     refresh runs alone, so a second process builds batch N+1 from the records' JSON text while
-    this one writes batch N. The rows are the same either way (tested).
+    this one writes batch N. The batches are the same either way (tested).
     """
     if not parallel:
-        for part, ids in batches:
+        for part, targets in batches:
             data = store.record_dicts(session, [rid for c in part for rid, _, _ in c.members])
-            yield ids, [_work_row(c, by_id, data) for c in part]
+            yield _build_batch(part, targets, by_id, data, updated)
         return
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        pending: deque[tuple[list[int | None], Future[list[WorkRow]]]] = deque()
-        for part, ids in batches:
+        pending: deque[Future[store.WorkBatch]] = deque()
+        for part, targets in batches:
             rids = [rid for c in part for rid, _, _ in c.members]
             # Only what building reads of a member (its institution, source and open access) crosses over.
             members = {rid: DedupRecord(rid, by_id[rid].source, {"inst": by_id[rid].features.get("inst"),
                                                                  "oa": by_id[rid].features.get("oa")}, ())
                        for rid in rids}
-            pending.append((ids, pool.submit(_build_rows, part, members, store.record_texts(session, rids))))
+            pending.append(pool.submit(_build_from_texts, part, targets, members, store.record_texts(session, rids),
+                                       updated))
             if len(pending) > BUILDS_AHEAD:
-                ids_done, future = pending.popleft()
-                yield ids_done, [store.received_row(row) for row in future.result()]
+                yield pending.popleft().result()
         while pending:
-            ids_done, future = pending.popleft()
-            yield ids_done, [store.received_row(row) for row in future.result()]
+            yield pending.popleft().result()
 
 
-def _build_rows(part: list[Cluster], members: dict[int, DedupRecord], texts: dict[int, str]) -> list[WorkRow]:
-    """In the builder process: a batch's rows, finished (columns, facet values, documents encoded)."""
-    data = store.decode_records(texts)
-    return [store.finished_row(_work_row(c, members, data)) for c in part]
+def _build_from_texts(part: list[Cluster], targets: list[tuple[int, bool]], members: dict[int, DedupRecord],
+                      texts: dict[int, str], updated: Any) -> store.WorkBatch:
+    """In the builder process: a batch from its members' JSON text."""
+    return _build_batch(part, targets, members, store.decode_records(texts), updated)
+
+
+def _build_batch(part: list[Cluster], targets: list[tuple[int, bool]], by_id: dict[int, DedupRecord],
+                 data: dict[int, dict[str, Any]], updated: Any) -> store.WorkBatch:
+    return store.work_batch(((wid, new, _work_row(c, by_id, data)) for c, (wid, new) in zip(part, targets, strict=True)),
+                            updated)
 
 
 def _work_row(c: Cluster, by_id: dict[int, DedupRecord], data: dict[int, dict[str, Any]]) -> WorkRow:

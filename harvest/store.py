@@ -15,7 +15,7 @@ import re
 import urllib.parse
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -616,38 +616,68 @@ def all_works(session: Session) -> dict[int, set[int]]:
 
 @dataclass(frozen=True, slots=True)
 class WorkRow:
-    """A work to write: its members with their reasons, its merged record and where each field came from.
-
-    A row built in another process (``dedup``'s builder) comes with its three documents already
-    JSON (``orjson.Fragment``) and its columns and facet values worked out; a row built here has
-    dicts and leaves those to ``write_works``. A work of one record stores no merged record (its
-    record is it: see ``Work.merged``), so a finished row of one member carries none.
-    """
+    """A work to write: its members with their reasons, its merged record and where each field came from."""
 
     cluster_key: str
     master_record_id: int
-    merged: dict[str, Any] | orjson.Fragment | None
-    provenance: dict[str, Any] | orjson.Fragment
-    institutions: list[str] | orjson.Fragment
+    merged: dict[str, Any]
+    provenance: dict[str, Any]
+    institutions: list[str]
     members: list[tuple[int, str, str]]  # record id, reason, decided_by
     open_access: bool = False  # some member says its full text is free
-    columns: dict[str, Any] | None = None  # bibliography.work_columns of the merged record
-    facets: list[tuple[str, str]] | None = None  # bibliography.facet_values of the work
 
 
-def finished_row(row: WorkRow) -> WorkRow:
-    """``row`` with its columns and facet values worked out and its documents encoded, ready to cross processes."""
-    assert isinstance(row.merged, dict) and isinstance(row.institutions, list)
-    return replace(
-        row, merged=orjson.dumps(row.merged) if _stores_merged(row) else None, provenance=orjson.dumps(row.provenance),
-        institutions=orjson.dumps(row.institutions), columns=bibliography.work_columns(row.merged),
-        facets=bibliography.facet_values(row.merged, row.institutions, row.open_access))
+# harvest_works' columns as a WorkBatch carries them (the id first in an insert, last in an update).
+WORK_COLUMNS = ("cluster_key", "master_record_id", "merged", "provenance", "institutions", "record_count", "updated",
+                "year", "publication_type", "sort_title", "search_text")
 
 
-def received_row(row: WorkRow) -> WorkRow:
-    """A finished row from another process, its documents as fragments the JSON columns write as they are."""
-    return replace(row, merged=None if row.merged is None else orjson.Fragment(row.merged),
-                   provenance=orjson.Fragment(row.provenance), institutions=orjson.Fragment(row.institutions))
+@dataclass(frozen=True, slots=True)
+class WorkBatch:
+    """Works with their memberships and facet rows, as the database driver takes them (JSON as text).
+
+    Everything per row (columns, facet values, JSON encoding) is done where the batch is built,
+    which after a large harvest is another process (``dedup``'s builder): the writing process
+    only hands the tuples to the driver.
+    """
+
+    new: list[tuple[Any, ...]]  # id, *WORK_COLUMNS
+    kept: list[tuple[Any, ...]]  # *WORK_COLUMNS, id: rewritten in place, so links to the work hold
+    memberships: list[tuple[int, int, str, str]]  # work id, record id, reason, decided_by
+    facets: list[tuple[int, str, str]]  # work id, facet, value
+
+
+def write_time(session: Session) -> Any:
+    """Now, as the driver stores harvest_works.updated (SQLite: text): one value for a refresh's works."""
+    processor = Work.__table__.c.updated.type.bind_processor(session.get_bind().dialect)
+    now = utc_now()
+    return processor(now) if processor else now
+
+
+def work_batch(rows: Iterable[tuple[int, bool, WorkRow]], updated: Any) -> WorkBatch:
+    """The batch for ``rows`` (work id, whether it is new, the work), stamped ``updated`` (see ``write_time``).
+
+    A work of one record stores no merged record: its record is it (see ``Work.merged``).
+    """
+    batch = WorkBatch([], [], [], [])
+    for work_id, is_new, row in rows:
+        columns = bibliography.work_columns(row.merged)
+        values = (row.cluster_key[:300], row.master_record_id, _json(row.merged) if len(row.members) > 1 else None,
+                  _json(row.provenance), _json(row.institutions), len(row.members), updated, columns["year"],
+                  columns["publication_type"], columns["sort_title"], columns["search_text"])
+        if is_new:
+            batch.new.append((work_id, *values))
+        else:
+            batch.kept.append((*values, work_id))
+        batch.memberships.extend((work_id, rid, reason, by) for rid, reason, by in row.members)
+        batch.facets.extend((work_id, facet, value)
+                            for facet, value in bibliography.facet_values(row.merged, row.institutions, row.open_access))
+    return batch
+
+
+def _json(value: Any) -> str:
+    """As the JSON columns encode (``repository.db.json_dumps``, which the harvester's core does not import)."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 def clear_works(session: Session, drop: Sequence[int], rewrite: Sequence[int]) -> None:
@@ -659,39 +689,17 @@ def clear_works(session: Session, drop: Sequence[int], rewrite: Sequence[int]) -
         session.execute(delete(Work).where(Work.id.in_(chunk)))
 
 
-def write_works(session: Session, keep: Sequence[tuple[int, WorkRow]], new: Sequence[WorkRow]) -> None:
-    """Rewrite kept works in place (their ids stay, so links to them hold) and add new ones, with memberships."""
-    now = utc_now()
-    if keep:
-        session.execute(update(Work), [{"id": wid, **_work_values(row, now)} for wid, row in keep])
-    ids: Sequence[int] = []
-    if new:
-        table = Work.__table__
-        ids = new_ids(session, table, len(new))
-        session.execute(insert(table), [{**_work_values(row, now), "id": wid} for wid, row in zip(ids, new, strict=True)])
-    written = [*keep, *zip(ids, new, strict=True)]
+def write_works(session: Session, batch: WorkBatch) -> None:
+    """Insert the new works, rewrite the kept ones, and add every membership and facet row of both."""
+    insert_rows(session, Work.__tablename__, ("id", *WORK_COLUMNS), batch.new)
+    if batch.kept:
+        connection = session.connection()
+        mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+        connection.exec_driver_sql(f"UPDATE {Work.__tablename__} SET {', '.join(f'{c} = {mark}' for c in WORK_COLUMNS)} "
+                                   f"WHERE id = {mark}", batch.kept)
     insert_rows(session, WorkMembership.__tablename__, ("work_id", "record_id", "reason", "decided_by"),
-                [(wid, rid, reason, by) for wid, row in written for rid, reason, by in row.members])
-    insert_rows(session, WorkFacet.__tablename__, ("work_id", "facet", "value"),
-                [(wid, facet, value) for wid, row in written for facet, value in _facets(row)])
-
-
-def _work_values(row: WorkRow, now: dt.datetime) -> dict[str, Any]:
-    columns = row.columns if row.columns is not None else bibliography.work_columns(row.merged)  # type: ignore[arg-type]
-    return {"cluster_key": row.cluster_key[:300], "master_record_id": row.master_record_id,
-            "merged": row.merged if _stores_merged(row) else None,
-            "provenance": row.provenance, "institutions": row.institutions, "record_count": len(row.members),
-            "updated": now, **columns}
-
-
-def _stores_merged(row: WorkRow) -> bool:
-    return len(row.members) > 1
-
-
-def _facets(row: WorkRow) -> list[tuple[str, str]]:
-    if row.facets is not None:
-        return row.facets
-    return bibliography.facet_values(row.merged, row.institutions, row.open_access)  # type: ignore[arg-type]
+                batch.memberships)
+    insert_rows(session, WorkFacet.__tablename__, ("work_id", "facet", "value"), batch.facets)
 
 
 def iter_works(session: Session, batch: int = 1000, where: ColumnElement[bool] | None = None,
