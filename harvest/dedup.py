@@ -242,7 +242,8 @@ def cluster(records: Sequence[DedupRecord], decisions: Sequence[Decision] = ()) 
     for r in records:
         for key in r.keys:
             blocks[key].append(r.id)
-    for key in sorted(blocks):
+    # Most blocks hold one record (a fuzzy key of its own) and compare nothing: only the others are sorted and walked.
+    for key in sorted(key for key, ids_ in blocks.items() if len(ids_) > 1):
         members = sorted(blocks[key])
         for i, rid in enumerate(members):
             for other in reversed(members[max(0, i - WINDOW):i]):
@@ -260,6 +261,8 @@ def cluster(records: Sequence[DedupRecord], decisions: Sequence[Decision] = ()) 
 
 def _explain(group: list[int], by_id: dict[int, DedupRecord], links: dict[int, list[tuple[int, str, str]]]) -> Cluster:
     """The master (most complete record) and each member's reason, walked out from the master."""
+    if len(group) == 1:  # four clusters in five
+        return Cluster(group[0], ((group[0], "only record", "auto"),), _cluster_key(group[0], by_id[group[0]].keys))
     master = max(group, key=lambda rid: (by_id[rid].features["c"], -rid))
     members = [(master, "only record" if len(group) == 1 else "master: the most complete record", "auto")]
     seen, queue = {master}, deque([master])
@@ -270,9 +273,12 @@ def _explain(group: list[int], by_id: dict[int, DedupRecord], links: dict[int, l
                 seen.add(other)
                 queue.append(other)
                 members.append((other, f"{reason} with record {current} ({_origin(by_id[current])})", by))
-    keys = by_id[master].keys
-    key = next((k for k in keys if k.split(":", 1)[0] in IDENTIFIER_LABELS), keys[0] if keys else f"record:{master}")
-    return Cluster(master, tuple(members), key)
+    return Cluster(master, tuple(members), _cluster_key(master, by_id[master].keys))
+
+
+def _cluster_key(master: int, keys: Sequence[str]) -> str:
+    """The master's first identifier key, else its first key, else its id."""
+    return next((k for k in keys if k.split(":", 1)[0] in IDENTIFIER_LABELS), keys[0] if keys else f"record:{master}")
 
 
 def _origin(record: DedupRecord) -> str:

@@ -529,24 +529,30 @@ def neighbourhood(session: Session, record_ids: Sequence[int]) -> set[int]:
 
 
 def dedup_records(session: Session, record_ids: Sequence[int] | None) -> list[DedupRecord]:
-    """Live accepted records (of ``record_ids``, or all when None) with their features and keys."""
-    base = (select(HarvestedRecord.id, Source.name, HarvestedRecord.match_features)
+    """Live accepted records (of ``record_ids``, or all when None) with their features and keys.
+
+    Read through the Core connection, features as JSON text decoded here: a full refresh reads a
+    million of them, and the ORM's per-row work was a fifth of reading.
+    """
+    connection = session.connection()
+    base = (select(HarvestedRecord.id, Source.name, cast(HarvestedRecord.match_features, Text))
             .join(Source, Source.id == HarvestedRecord.source_id)
             .where(HarvestedRecord.deleted.is_(False), HarvestedRecord.accepted.is_(True),
                    HarvestedRecord.match_features.is_not(None)))
     keys: dict[int, list[str]] = {}
-    rows: list[tuple[int, str, dict[str, Any]]] = []
+    rows: list[Any] = []
     if record_ids is None:
-        rows.extend(session.execute(base.order_by(HarvestedRecord.id)))
-        for rid, key in session.execute(select(BlockingKey.record_id, BlockingKey.key)):
+        rows.extend(connection.execute(base.order_by(HarvestedRecord.id)))
+        for rid, key in connection.execute(select(BlockingKey.record_id, BlockingKey.key)):
             keys.setdefault(rid, []).append(key)
     else:
         for chunk in _chunks(sorted(record_ids)):
-            rows.extend(session.execute(base.where(HarvestedRecord.id.in_(chunk))))
-            for rid, key in session.execute(select(BlockingKey.record_id, BlockingKey.key)
-                                            .where(BlockingKey.record_id.in_(chunk))):
+            rows.extend(connection.execute(base.where(HarvestedRecord.id.in_(chunk))))
+            for rid, key in connection.execute(select(BlockingKey.record_id, BlockingKey.key)
+                                               .where(BlockingKey.record_id.in_(chunk))):
                 keys.setdefault(rid, []).append(key)
-    return [DedupRecord(rid, source, features, tuple(sorted(keys.get(rid, ())))) for rid, source, features in rows]
+    return [DedupRecord(rid, source, orjson.loads(features), tuple(sorted(keys.get(rid, ()))))
+            for rid, source, features in rows]
 
 
 def record_texts(session: Session, record_ids: Sequence[int]) -> dict[int, str]:
