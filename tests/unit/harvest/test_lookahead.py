@@ -9,7 +9,7 @@ from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from harvest import store
+from harvest import lookahead, store
 from harvest.client import ClientSettings
 from harvest.models import BlockingKey, HarvestedRecord, RecordProblem, RunEvent, Source
 from harvest.run import HarvestOptions, Progress, RunReport, harvest_source
@@ -165,3 +165,14 @@ def test_a_look_ahead_process_killed_mid_run_fails_the_run_which_then_resumes_ex
         done = source.checkpoint_pages
         assert 1 <= done < 6 and source.checkpoint_token == f"page{done + 1}"
     _resume_matches_an_uncut_run(sessions, oai_server, quick, "killed", 6)
+
+
+def test_the_look_ahead_judges_more_when_the_loop_is_slower_and_less_when_the_loop_waits() -> None:
+    share = lookahead.first_share(2)
+    assert share == pytest.approx(2 / 3)
+    assert lookahead.next_share(share, waits=False) > share  # the page was there: the loop is the slower side
+    assert lookahead.next_share(share, waits=True) < share
+    low = high = share
+    for _ in range(100):
+        low, high = lookahead.next_share(low, waits=True), lookahead.next_share(high, waits=False)
+    assert (low, high) == (lookahead.MIN_SHARE, lookahead.MAX_SHARE)  # bounded however long it swings
