@@ -261,7 +261,7 @@ def cluster(records: Sequence[DedupRecord], decisions: Sequence[Decision] = ()) 
 
 def _explain(group: list[int], by_id: dict[int, DedupRecord], links: dict[int, list[tuple[int, str, str]]]) -> Cluster:
     """The master (most complete record) and each member's reason, walked out from the master."""
-    if len(group) == 1:  # four clusters in five
+    if len(group) == 1:  # most clusters (at least three in four in the benchmark's feed)
         return Cluster(group[0], ((group[0], "only record", "auto"),), _cluster_key(group[0], by_id[group[0]].keys))
     master = max(group, key=lambda rid: (by_id[rid].features["c"], -rid))
     members = [(master, "only record" if len(group) == 1 else "master: the most complete record", "auto")]

@@ -231,10 +231,9 @@ class Work(HarvestBase):
     id: Mapped[int] = mapped_column(primary_key=True)
     cluster_key: Mapped[str] = mapped_column(String(300), index=True)
     master_record_id: Mapped[int | None] = mapped_column(ForeignKey("harvest_records.id", ondelete="SET NULL"))
-    # The merged record of a work of several records. NULL for a work of one record (four works in
-    # five), whose merged record is that record as harvested: a copy of it on every such work would
-    # double what the national bibliography stores and what each re-clustering writes. Read
-    # ``merged_record``, which is either.
+    # The merged record of a work of several records. NULL for a work of one record (most works),
+    # whose merged record is that record as harvested: a copy on every such work was the largest
+    # part of what each re-clustering wrote. Read ``merged_record``, which is either.
     merged: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), deferred=True)
     provenance: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     institutions: Mapped[list[str]] = mapped_column(JSON, default=list)

@@ -4,9 +4,9 @@ Revision ID: 0012
 Revises: 0011
 Create Date: 2026-12-05 13:50:00
 
-Four works in five are one record, and each stored a full copy of that record's JSON as its
-merged record: twice the national bibliography's size, and the largest part of what every
-re-clustering writes (807,299 copies after a 1,000,000-record harvest). The model reads
+Most works are one record (the 1,000,000-record benchmark harvest makes 807,299 works, at least
+three in four of them single), and each stored a full copy of that record's JSON (about 1.6 KB)
+as its merged record: the largest part of what every re-clustering wrote. The model reads
 ``Work.merged_record``, the stored merged record or else the master record's own JSON. The
 upgrade drops the existing copies; the downgrade writes them back.
 """
