@@ -264,7 +264,7 @@ def _explain(group: list[int], by_id: dict[int, DedupRecord], links: dict[int, l
     if len(group) == 1:  # most clusters (at least three in four in the benchmark's feed)
         return Cluster(group[0], ((group[0], "only record", "auto"),), _cluster_key(group[0], by_id[group[0]].keys))
     master = max(group, key=lambda rid: (by_id[rid].features["c"], -rid))
-    members = [(master, "only record" if len(group) == 1 else "master: the most complete record", "auto")]
+    members = [(master, "master: the most complete record", "auto")]
     seen, queue = {master}, deque([master])
     while queue:
         current = queue.popleft()

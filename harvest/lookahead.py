@@ -35,6 +35,7 @@ from typing import Any
 
 import orjson
 
+from exports.jsontext import json_bytes
 from harvest.client import BadResumptionToken, ClientSettings, Header, OAIClient, OAIRecord, Page
 from harvest.judge import Judges, Recipe, judge_xml
 from harvest.store import RecordVersion
@@ -99,9 +100,9 @@ def _wire(version: RecordVersion) -> RecordVersion:
     storing process both the unpickling and the JSON encoding of each record.
     """
     return dataclasses.replace(version, raw_xml=None,
-                               record=None if version.record is None else orjson.dumps(version.record),
+                               record=None if version.record is None else json_bytes(version.record),
                                match_features=None if version.match_features is None
-                               else orjson.dumps(version.match_features))
+                               else json_bytes(version.match_features))
 
 
 def _unwire(version: RecordVersion, digest: str, raw_xml: str | None) -> RecordVersion:

@@ -243,7 +243,7 @@ class Work(HarvestBase):
     merged_record: Mapped[dict[str, Any] | None] = column_property(func.coalesce(
         merged, select(HarvestedRecord.record).where(HarvestedRecord.id == master_record_id)
         .correlate_except(HarvestedRecord).scalar_subquery()))
-    # What the national bibliography sorts, filters and matches words on, taken from ``merged``.
+    # What the national bibliography sorts, filters and matches words on, taken from ``merged_record``.
     year: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # 0: none given, so keysets need no NULLs
     publication_type: Mapped[str | None] = mapped_column(String(16))
     sort_title: Mapped[str] = mapped_column(String(255), default="", server_default="")

@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Table, Text, cast, delete, func, insert, select, text, update
+from sqlalchemy import ColumnElement, Connection, Table, Text, cast, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
+from exports.jsontext import json_text
 from harvest import bibliography, xslt
 from harvest.schedule import parse_cron
 from harvest.models import (
@@ -397,9 +398,14 @@ def insert_rows(session: Session, table: str, columns: Sequence[str], rows: list
     if not rows:
         return
     connection = session.connection()
-    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    mark = _placeholder(connection)
     connection.exec_driver_sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(mark for _ in columns)})",
                                rows)
+
+
+def _placeholder(connection: Connection) -> str:
+    """The driver's own parameter mark (sqlite3: ``?``, psycopg: ``%s``), for statements given to it directly."""
+    return "?" if connection.dialect.paramstyle == "qmark" else "%s"
 
 
 def _insert_keys(session: Session, pairs: Iterable[tuple[int, Sequence[str]]]) -> None:
@@ -668,8 +674,8 @@ def work_batch(rows: Iterable[tuple[int, bool, WorkRow]], updated: Any) -> WorkB
     batch = WorkBatch([], [], [], [])
     for work_id, is_new, row in rows:
         columns = bibliography.work_columns(row.merged)
-        values = (row.cluster_key[:300], row.master_record_id, _json(row.merged) if len(row.members) > 1 else None,
-                  _json(row.provenance), _json(row.institutions), len(row.members), updated, columns["year"],
+        values = (row.cluster_key[:300], row.master_record_id, json_text(row.merged) if len(row.members) > 1 else None,
+                  json_text(row.provenance), json_text(row.institutions), len(row.members), updated, columns["year"],
                   columns["publication_type"], columns["sort_title"], columns["search_text"])
         if is_new:
             batch.new.append((work_id, *values))
@@ -679,11 +685,6 @@ def work_batch(rows: Iterable[tuple[int, bool, WorkRow]], updated: Any) -> WorkB
         batch.facets.extend((work_id, facet, value)
                             for facet, value in bibliography.facet_values(row.merged, row.institutions, row.open_access))
     return batch
-
-
-def _json(value: Any) -> str:
-    """As the JSON columns encode (``repository.db.json_dumps``, which the harvester's core does not import)."""
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 def clear_works(session: Session, drop: Sequence[int], rewrite: Sequence[int]) -> None:
@@ -700,7 +701,7 @@ def write_works(session: Session, batch: WorkBatch) -> None:
     insert_rows(session, Work.__tablename__, ("id", *WORK_COLUMNS), batch.new)
     if batch.kept:
         connection = session.connection()
-        mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+        mark = _placeholder(connection)
         connection.exec_driver_sql(f"UPDATE {Work.__tablename__} SET {', '.join(f'{c} = {mark}' for c in WORK_COLUMNS)} "
                                    f"WHERE id = {mark}", batch.kept)
     insert_rows(session, WorkMembership.__tablename__, ("work_id", "record_id", "reason", "decided_by"),

@@ -10,6 +10,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.local import LocalProxy
 
+from exports.jsontext import json_text
+
 EXTENSION = "hylla.db"
 SQLITE_CACHE_KIB = 64 * 1024  # per connection
 # Pages the WAL may hold before a commit copies them into the database (SQLite's default: 1,000,
@@ -32,10 +34,10 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 
     SQLite gets foreign keys, WAL (readers do not block the writer) and SQLAlchemy's documented
     pysqlite recipe so that BEGIN and SAVEPOINT behave as on PostgreSQL. JSON columns go through
-    orjson: a harvest writes, and a dedup refresh reads back, several JSON documents per record,
+    orjson (``exports.jsontext``): a harvest writes, and a dedup refresh reads back, several JSON documents per record,
     and the standard library's encoder and decoder were a fifth of a refresh's time.
     """
-    kwargs: dict[str, Any] = {"echo": echo, "json_serializer": json_dumps, "json_deserializer": orjson.loads}
+    kwargs: dict[str, Any] = {"echo": echo, "json_serializer": json_text, "json_deserializer": orjson.loads}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
     else:
@@ -44,15 +46,6 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
     return engine
-
-
-def json_dumps(value: Any) -> str:
-    """JSON text meaning what the standard library writes (non-string keys become strings), at a fraction of its cost.
-
-    An ``orjson.Fragment`` (JSON encoded elsewhere, e.g. by the process that judged a harvested
-    record) is written as it is.
-    """
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 def _configure_sqlite(engine: Engine) -> None:
