@@ -10,7 +10,9 @@ and kind of change), since a national harvest moves millions of rows.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import operator
 import re
 import urllib.parse
 from collections.abc import Iterable, Iterator, Sequence
@@ -64,6 +66,15 @@ class RecordVersion:
     match_features: dict[str, Any] | bytes | orjson.Fragment | None = None
     keys: tuple[str, ...] = ()
     institution: str | None = None  # its organisation code, else its source's name (for quality reports)
+
+    def __reduce__(self) -> tuple[type[RecordVersion], tuple[Any, ...]]:
+        # Pickled as the constructor's arguments: the dataclass's own state pickling (a fields()
+        # walk and a setattr per field, both ways) cost twice as much for the 500 versions a
+        # look-ahead page carries to the loop.
+        return RecordVersion, _version_values(self)
+
+
+_version_values = operator.attrgetter(*(f.name for f in dataclasses.fields(RecordVersion)))
 
 
 @dataclass(frozen=True, slots=True)
