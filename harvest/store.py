@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Connection, Table, Text, cast, delete, func, insert, select, text, update
+from sqlalchemy import ColumnElement, Connection, Table, Text, cast, delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from exports.jsontext import json_text
@@ -323,15 +323,47 @@ def _row(version: RecordVersion) -> dict[str, Any]:
     }
 
 
+# What a new harvested record's row holds, in the order ``_new_record_rows`` gives the values.
+_NEW_RECORD_COLUMNS = ("id", "source_id", "oai_identifier", "first_seen_run_id", "last_seen_run_id", "datestamp",
+                       "deleted", "raw_xml", "record", "accepted", "problems", "xsd_valid", "content_hash",
+                       "match_features", "institution", "quality_score")
+
+
+def _new_record_rows(session: Session, source_id: int, run_id: int, ids: Sequence[int],
+                     versions: Sequence[RecordVersion]) -> list[tuple[Any, ...]]:
+    """New records' rows as the driver takes them, each value through its column type's own bind processor.
+
+    The same values SQLAlchemy would send (JSON text, the UTC datestamp as the dialect stores it),
+    without its per-row parameter processing, which cost the storing process about as much as the
+    inserts themselves for a page of 500 records.
+    """
+    dialect = session.get_bind().dialect
+    columns = HarvestedRecord.__table__.c
+
+    def bind(name: str) -> Any:
+        process = columns[name].type.dialect_impl(dialect).bind_processor(dialect)
+        return process or _same
+
+    stamp, as_json = bind("datestamp"), bind("record")  # every JSON column shares the engine's serializer
+    truth = bind("deleted")
+    return [(rid, source_id, v.oai_identifier, run_id, run_id, stamp(v.datestamp), truth(v.deleted), v.raw_xml,
+             as_json(v.record), truth(v.accepted), as_json(v.problems),
+             None if v.xsd_valid is None else truth(v.xsd_valid), v.content_hash, as_json(v.match_features),
+             v.institution, quality_score(v.problems))
+            for rid, v in zip(ids, versions, strict=True)]
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
 def write_records(session: Session, source_id: int, run_id: int, new: Sequence[RecordVersion],
                   changed: Sequence[tuple[int, RecordVersion]], seen: Sequence[int]) -> None:
     """Insert ``new``, overwrite ``changed`` (by record id), and mark ``seen`` unchanged ones as seen by this run."""
     if new:
-        rows = [{**_row(v), "source_id": source_id, "oai_identifier": v.oai_identifier,
-                 "first_seen_run_id": run_id, "last_seen_run_id": run_id} for v in new]
-        table = HarvestedRecord.__table__  # Core insert: the ORM's bulk bookkeeping costs more than the SQL here
-        ids = new_ids(session, table, len(rows))
-        session.execute(insert(table), [{**row, "id": rid} for row, rid in zip(rows, ids, strict=True)])
+        ids = new_ids(session, HarvestedRecord.__table__, len(new))
+        insert_rows(session, HarvestedRecord.__tablename__, _NEW_RECORD_COLUMNS,
+                    _new_record_rows(session, source_id, run_id, ids, new))
         _insert_keys(session, zip(ids, (v.keys for v in new), strict=True))
         _insert_problems(session, zip(ids, new, strict=True))
         queue_for_dedup(session, ids)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
+import orjson
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from harvest import dedup, store
@@ -111,6 +113,37 @@ def test_records_round_trip_and_update_in_bulk(sessions: sessionmaker[Session]) 
         assert {r.first_seen_run_id for r in rows} == {run.id} and rows[0].raw_xml == "<record>Å</record>"
         assert rows[0].problems[0]["code"] == "ssif_missing" and rows[0].xsd_valid is False
         assert store.record_counts(s) == {source.id: {"accepted": len(pubs), "rejected": 0, "deleted": 0}}
+
+
+def test_new_records_are_stored_as_sqlalchemy_stores_them(sessions: sessionmaker[Session]) -> None:
+    """New records go to the driver as tuples; each column must hold what SQLAlchemy's own update
+    writes for the same version (JSON text, the UTC datestamp, booleans, NULLs), byte for byte."""
+    accepted = _version(journal_article(), "oai:uu:x", "a" * 64)
+    stockholm = dt.timezone(dt.timedelta(hours=2))
+    versions = [
+        accepted,
+        dataclasses.replace(accepted, datestamp=dt.datetime(2024, 1, 2, 14, 5, 6, 7, tzinfo=stockholm), xsd_valid=True,
+                            record=orjson.Fragment(orjson.dumps(accepted.record)), institution="uu"),
+        RecordVersion("oai:uu:x", None, False, "c" * 64, raw_xml="<record/>", problems=[
+            {"code": "00", "severity": "reject", "path": "metadata", "message": "no MODS"}]),
+        RecordVersion("oai:uu:x", dt.datetime(2024, 3, 1, tzinfo=dt.UTC), True, "d" * 64),
+    ]
+    columns = ", ".join(c for c in store._NEW_RECORD_COLUMNS if c not in ("id", "oai_identifier"))
+    with sessions.begin() as s:
+        source = store.add_source(s, "uu", "https://uu.diva-portal.org/dice/oai", "swepub_mods")
+        run = store.start_run(s, source, "full", None, None)
+        for n, version in enumerate(versions):
+            inserted = dataclasses.replace(version, oai_identifier=f"oai:uu:new{n}")
+            updated = dataclasses.replace(version, oai_identifier=f"oai:uu:old{n}")
+            store.write_records(s, source.id, run.id, [inserted, dataclasses.replace(updated, content_hash="e" * 64)],
+                                [], [])
+            known = store.known_records(s, source.id, [updated.oai_identifier])
+            store.write_records(s, source.id, run.id, [], [(known[updated.oai_identifier].id, updated)], [])
+            rows = s.execute(text(f"SELECT oai_identifier, {columns} FROM harvest_records "
+                                  "WHERE oai_identifier IN (:a, :b) ORDER BY oai_identifier"),
+                             {"a": inserted.oai_identifier, "b": updated.oai_identifier}).all()
+            assert [r[0] for r in rows] == [inserted.oai_identifier, updated.oai_identifier]
+            assert tuple(rows[0])[1:] == tuple(rows[1])[1:], version
 
 
 def test_bulk_inserts_take_ids_that_later_inserts_do_not_reuse(sessions: sessionmaker[Session]) -> None:
