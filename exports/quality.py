@@ -101,7 +101,11 @@ def mods_data_missing() -> Problem:
 
 def is_blank(value: str | None) -> bool:
     """Missing in SwePub's sense: absent, empty, or only punctuation and spaces."""
-    return value is None or not value.translate(_PUNCTUATION).strip()
+    if value is None:
+        return True
+    if value[:1].isalnum():  # most values start with a letter or digit: nothing to translate (ten a record)
+        return False
+    return not value.translate(_PUNCTUATION).strip()
 
 
 def by_severity(problems: list[Problem]) -> list[Problem]:

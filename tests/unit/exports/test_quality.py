@@ -145,7 +145,8 @@ def test_several_rules_fail_together() -> None:
 
 
 @pytest.mark.parametrize("value, blank", [(None, True), ("", True), (" ?-:;.,()[]!#€/=+$@\" ", True),
-                                          ("a", False), ("Å.", False), ("2019", False)])
+                                          ("a", False), ("Å.", False), ("2019", False), ("²", False), ("-", True),
+                                          ("- a", False), ("\u00a0", True), ("٣", False), ("_", False)])
 def test_punctuation_counts_as_missing(value: str | None, blank: bool) -> None:
     assert is_blank(value) is blank
 
