@@ -457,13 +457,24 @@ def _int_attr(el: etree._Element | None, name: str) -> int | None:
     return int(value) if value is not None and value.strip().isdigit() else None
 
 
+_HEADER_IDENTIFIER, _HEADER_DATESTAMP, _HEADER_SET_SPEC = f"{_OAI}identifier", f"{_OAI}datestamp", f"{_OAI}setSpec"
+
+
 def _header(el: etree._Element | None) -> Header:
+    """A record's header, its children read in one pass (two ``findtext`` and an ``iterchildren`` took
+    three times as long, for every record of every page); the first identifier and datestamp count."""
     if el is None:
         return Header(identifier=None, datestamp=None)
-    identifier = (el.findtext(f"{_OAI}identifier") or "").strip() or None
-    datestamp = (el.findtext(f"{_OAI}datestamp") or "").strip() or None
-    specs = tuple((s.text or "").strip() for s in el.iterchildren(f"{_OAI}setSpec"))
-    return Header(identifier, datestamp, el.get("status") == "deleted", specs)
+    identifier = datestamp = None
+    specs: list[str] = []
+    for child in el:
+        if child.tag == _HEADER_IDENTIFIER:
+            identifier = (child.text or "").strip() if identifier is None else identifier
+        elif child.tag == _HEADER_DATESTAMP:
+            datestamp = (child.text or "").strip() if datestamp is None else datestamp
+        elif child.tag == _HEADER_SET_SPEC:
+            specs.append((child.text or "").strip())
+    return Header(identifier or None, datestamp or None, el.get("status") == "deleted", tuple(specs))
 
 
 def record_from_element(el: etree._Element, raw_xml: str | None = None) -> OAIRecord:

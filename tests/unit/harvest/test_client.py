@@ -9,9 +9,9 @@ import pytest
 from lxml import etree
 
 from harvest.client import (
-    BadArgument, BadResumptionToken, CannotDisseminateFormat, ClientSettings, HarvestTimeout,
+    BadArgument, BadResumptionToken, CannotDisseminateFormat, ClientSettings, HarvestTimeout, Header,
     HostRateLimiter, IdDoesNotExist, MalformedResponse, OAIClient, ResumptionTokenLoop, TransportError,
-    format_datestamp, parse_datestamp,
+    format_datestamp, parse_datestamp, record_from_element,
 )
 from tests.harvest_server import OAITestServer, Reply, fixture, identify
 
@@ -243,3 +243,20 @@ def test_datestamps_follow_the_granularity() -> None:
             parse_datestamp(bad)
     with pytest.raises(ValueError, match="granularity"):
         format_datestamp(moment, "YYYY")
+
+
+@pytest.mark.parametrize(("header", "expected"), [
+    ("<identifier> oai:x:1 </identifier><datestamp>2024-05-01</datestamp><setSpec>a</setSpec><setSpec> b </setSpec>",
+     Header("oai:x:1", "2024-05-01", False, ("a", "b"))),
+    ("<!-- a comment --><identifier>oai:x:1</identifier><identifier>oai:x:2</identifier>"
+     "<datestamp>2024-05-01</datestamp><datestamp>2025-01-01</datestamp>",
+     Header("oai:x:1", "2024-05-01", False, ())),  # the first of a repeated element counts
+    ("<identifier/><identifier>oai:x:2</identifier><datestamp>  </datestamp>", Header(None, None, False, ())),
+    ("<datestamp>2024-05-01</datestamp>", Header(None, "2024-05-01", False, ())),
+])
+def test_headers_are_read_as_written(header: str, expected: Header) -> None:
+    xml = (f'<record xmlns="http://www.openarchives.org/OAI/2.0/"><header>{header}</header>'
+           '<metadata><x xmlns="urn:x"/></metadata></record>')
+    assert record_from_element(etree.fromstring(xml)).header == expected
+    deleted = xml.replace("<header>", '<header status="deleted">')
+    assert record_from_element(etree.fromstring(deleted)).header.deleted is True
