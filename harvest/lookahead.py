@@ -11,12 +11,13 @@ database connection) and holds no connection of its own.
 The look-ahead judges the first ``share`` of a page's live records and the loop judges the rest
 itself from their XML while the look-ahead fetches on. The share starts at two thirds (with two
 workers) and follows the loop: whenever the loop asks for a page, it moves the share a step up
-if the page is there already (the loop is the slower side) and a step down if it has to wait. What a record costs to judge and to
-store differs with the machine, the database and its size (at 200,000 records on SQLite the
-balance lay near 0.6, and two thirds left the loop idle a third of the time), so no fixed share
-keeps both processes busy. Which process judges a record changes nothing stored (tested). The
-look-ahead cannot know which records the store already holds unchanged and judges its share
-regardless; the loop judges (and uses a judged version) only for a record that is new or changed.
+if the page is there already (the loop is the slower side) and a step down if it has to wait.
+What a record costs to judge and to store differs with the machine, the database and its size
+(at 200,000 records on SQLite the balance lay near 0.6, and two thirds left the loop idle a third
+of the time), so no fixed share keeps both processes busy. Which process judges a record changes
+nothing stored (tested). The look-ahead cannot know which records the store already holds
+unchanged and judges its share regardless; the loop judges (and uses a judged version) only for a
+record that is new or changed.
 """
 
 from __future__ import annotations

@@ -15,13 +15,13 @@ import datetime as dt
 import operator
 import re
 import urllib.parse
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Connection, Table, Text, cast, delete, func, select, text, update
+from sqlalchemy import Column, ColumnElement, Connection, Table, Text, cast, delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from exports.jsontext import json_text
@@ -337,20 +337,20 @@ def _new_record_rows(session: Session, source_id: int, run_id: int, ids: Sequenc
     without its per-row parameter processing, which cost the storing process about as much as the
     inserts themselves for a page of 500 records.
     """
-    dialect = session.get_bind().dialect
     columns = HarvestedRecord.__table__.c
-
-    def bind(name: str) -> Any:
-        process = columns[name].type.dialect_impl(dialect).bind_processor(dialect)
-        return process or _same
-
-    stamp, as_json = bind("datestamp"), bind("record")  # every JSON column shares the engine's serializer
-    truth = bind("deleted")
+    stamp, truth = _driver_value(session, columns.datestamp), _driver_value(session, columns.deleted)
+    as_json = _driver_value(session, columns.record)  # every JSON column shares the engine's serializer
     return [(rid, source_id, v.oai_identifier, run_id, run_id, stamp(v.datestamp), truth(v.deleted), v.raw_xml,
-             as_json(v.record), truth(v.accepted), as_json(v.problems),
-             None if v.xsd_valid is None else truth(v.xsd_valid), v.content_hash, as_json(v.match_features),
-             v.institution, quality_score(v.problems))
+             as_json(v.record), truth(v.accepted), as_json(v.problems), truth(v.xsd_valid), v.content_hash,
+             as_json(v.match_features), v.institution, quality_score(v.problems))
             for rid, v in zip(ids, versions, strict=True)]
+
+
+def _driver_value(session: Session, column: Column[Any]) -> Callable[[Any], Any]:
+    """What SQLAlchemy would hand the driver for a value of ``column`` (its type's bind processor on
+    this dialect), for rows written with ``exec_driver_sql``."""
+    dialect = session.get_bind().dialect
+    return column.type.dialect_impl(dialect).bind_processor(dialect) or _same
 
 
 def _same(value: Any) -> Any:
@@ -704,9 +704,7 @@ class WorkBatch:
 
 def write_time(session: Session) -> Any:
     """Now, as the driver stores harvest_works.updated (SQLite: text): one value for a refresh's works."""
-    processor = Work.__table__.c.updated.type.bind_processor(session.get_bind().dialect)
-    now = utc_now()
-    return processor(now) if processor else now
+    return _driver_value(session, Work.__table__.c.updated)(utc_now())
 
 
 def work_batch(rows: Iterable[tuple[int, bool, WorkRow]], updated: Any) -> WorkBatch:
