@@ -162,6 +162,29 @@ def test_bulk_inserts_take_ids_that_later_inserts_do_not_reuse(sessions: session
         assert len({k.id for k in ids.values()}) == 5 and ids["oai:uu:orm"].id > ids["oai:uu:3"].id
 
 
+def test_dedup_records_carry_their_keys_in_code_point_order(sessions: sessionmaker[Session]) -> None:
+    """A work's cluster key is its master's first identifier key in this order, so it must not
+    depend on the database's collation: a PostgreSQL database in en_US would put "ft:2020:Öberg"
+    before "ft:2020:Zeta" and "doi:10.1/bc" before "doi:10.1/b-c" (the test databases here are in
+    C.UTF-8, where the order is the same either way)."""
+    keys = ["pmid:123", "ft:2020:Öberg:a", "doi:10.1/b-c", "ft:2020:Zeta:a", "doi:10.1/bc", "ft:2020:oberg:a",
+            "fe:2020:x", "isbn:9789151312347", "doi:10.1/B"]
+    with sessions.begin() as s:
+        source = store.add_source(s, "uu", "https://uu.diva-portal.org/dice/oai", "swepub_mods")
+        run = store.start_run(s, source, "full", None, None)
+        store.write_records(s, source.id, run.id, [_version(journal_article(), f"oai:uu:{n}", "a" * 64)
+                                                   for n in range(3)], [], [])
+        rids = sorted(k.id for k in store.known_records(s, source.id, [f"oai:uu:{n}" for n in range(3)]).values())
+        store.replace_keys(s, [(rids[0], keys), (rids[1], keys[::-1]), (rids[2], [])])
+    with sessions() as s:
+        everything = store.dedup_records(s, None)
+        some = store.dedup_records(s, [rids[1], rids[2]])
+    assert [(r.id, r.keys) for r in everything] == [(rids[0], tuple(sorted(keys))), (rids[1], tuple(sorted(keys))),
+                                                    (rids[2], ())]
+    assert [(r.id, r.keys) for r in some] == [(r.id, r.keys) for r in everything[1:]]
+    assert everything[0].source == "uu" and everything[0].features["t"]
+
+
 def test_deletion_keeps_a_tombstone(sessions: sessionmaker[Session]) -> None:
     with sessions.begin() as s:
         source = store.add_source(s, "uu", "https://uu.diva-portal.org/dice/oai", "swepub_mods")
