@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from exports import identifiers as ids
 from exports.readmodel import Publication
-from harvest import store
+from harvest import garbage, store
 from harvest.folding import normalise_text
 from harvest.models import Work
 from harvest.store import DedupRecord, WorkRow
@@ -373,6 +373,11 @@ def refresh(session: Session, *, full: bool = False, parallel: bool = False) -> 
     Does not commit: the caller decides whether this joins the harvest's last transaction.
     ``parallel``: a second core may build the merged works of a large refresh.
     """
+    with garbage.collection_paused():
+        return _refresh(session, full, parallel)
+
+
+def _refresh(session: Session, full: bool, parallel: bool) -> DedupReport:
     pending = store.pending_dedup(session)
     dirty = pending.record_ids
     if not dirty and not full:
@@ -421,7 +426,8 @@ def _built_batches(session: Session, batches: Sequence[Batch], by_id: dict[int, 
             data = store.record_dicts(session, [rid for c in part for rid, _, _ in c.members])
             yield _build_batch(part, targets, by_id, data, updated)
         return
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=garbage.exempt_survivors) as pool:
         pending: deque[Future[store.WorkBatch]] = deque()
         for part, targets in batches:
             rids = [rid for c in part for rid, _, _ in c.members]
@@ -440,7 +446,8 @@ def _built_batches(session: Session, batches: Sequence[Batch], by_id: dict[int, 
 def _build_from_texts(part: list[Cluster], targets: list[tuple[int, bool]], members: dict[int, DedupRecord],
                       texts: dict[int, str], updated: Any) -> store.WorkBatch:
     """In the builder process: a batch from its members' JSON text."""
-    return _build_batch(part, targets, members, store.decode_records(texts), updated)
+    with garbage.collection_paused():
+        return _build_batch(part, targets, members, store.decode_records(texts), updated)
 
 
 def _build_batch(part: list[Cluster], targets: list[tuple[int, bool]], by_id: dict[int, DedupRecord],

@@ -37,6 +37,7 @@ from typing import Any
 import orjson
 
 from exports.jsontext import json_bytes
+from harvest import garbage
 from harvest.client import BadResumptionToken, ClientSettings, Header, OAIClient, OAIRecord, Page
 from harvest.judge import Judges, Recipe, judge_xml
 from harvest.store import RecordVersion
@@ -202,7 +203,7 @@ def _look_ahead(sender: multiprocessing.connection.Connection, listing: Listing,
         raise _LoopGone
 
     try:
-        with Judges(recipe, None, workers) as judges:
+        with Judges(recipe, None, workers) as judges, garbage.long_run():
             for page in list_pages(OAIClient(listing.base_url, settings), listing):
                 live: dict[str, OAIRecord] = {}
                 for rec in page.records:

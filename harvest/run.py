@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from harvest import dedup, judge, lookahead, quality_reports, store, xslt
+from harvest import dedup, garbage, judge, lookahead, quality_reports, store, xslt
 from harvest.client import (
     ClientSettings, HarvestError, HostRateLimiter, OAIClient, OAIRecord, Page, TransportError,
     format_datestamp, parse_datestamp,
@@ -100,7 +100,7 @@ def harvest_source(sessions: sessionmaker[Session], name: str, options: HarvestO
             if not run.pages:
                 run.from_used, run.until_used = _window(source, run.mode, options, info.granularity)
             window = (run.from_used, run.until_used)
-        with _judged_pages(client, job, window, options, parse, limiter) as pages:
+        with _judged_pages(client, job, window, options, parse, limiter) as pages, garbage.long_run():
             for page, judges in pages:
                 with sessions.begin() as s:
                     source, run = _load(s, job)
