@@ -4,7 +4,8 @@ Each repository is its own application (``repository.create_app``) on its own fr
 with its own institution (Uppsala, KTH) and OAI namespace, served by werkzeug on 127.0.0.1 in a
 thread. Both load the same demo content (the same seed: every demo paper is reported by both,
 with the same DOIs) plus three co-authored papers deposited through the services; KTH also has
-papers of its own. The aggregator harvests both into a third database and must: accept every
+papers of its own. The aggregator harvests both into a third database (SQLite, and PostgreSQL too
+when TEST_DATABASE_URL names one; the resumption test, about the network, on SQLite) and must: accept every
 record Hylla's swepub_mods feed publishes, make each co-authored paper one work with two
 institutions, drop only Uppsala's contribution when Uppsala withdraws a paper, show an edit after
 the next incremental run, and resume a harvest whose server was killed mid-run with exactly the
@@ -21,7 +22,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.serving import BaseWSGIServer, make_server
 
@@ -121,9 +122,14 @@ def repositories(tmp_path: Path) -> Iterator[tuple[LiveRepository, LiveRepositor
                 repo.stop()
 
 
-def _aggregator(path: Path, *repos: LiveRepository) -> sessionmaker[Session]:
-    engine = make_engine(f"sqlite:///{path}")
-    HarvestBase.metadata.create_all(engine)
+def _aggregator(where: Path | Engine, *repos: LiveRepository) -> sessionmaker[Session]:
+    """The aggregator's store: a new SQLite file at a path, or an engine with the schema made (the
+    ``engine`` fixture: SQLite, and PostgreSQL when TEST_DATABASE_URL names one)."""
+    if isinstance(where, Path):
+        engine = make_engine(f"sqlite:///{where}")
+        HarvestBase.metadata.create_all(engine)
+    else:
+        engine = where
     sessions = sessionmaker(bind=engine, expire_on_commit=False)
     with sessions.begin() as s:
         for repo in repos:
@@ -157,9 +163,9 @@ def _work_of(s: Session, source: str, doi: str) -> Work | None:
 
 
 def test_two_repositories_harvested_merged_withdrawn_edited_and_resumed(
-        repositories: tuple[LiveRepository, LiveRepository], tmp_path: Path) -> None:
+        repositories: tuple[LiveRepository, LiveRepository], engine: Engine) -> None:
     uu, kth = repositories
-    national = _aggregator(tmp_path / "national.sqlite3", uu, kth)
+    national = _aggregator(engine, uu, kth)
     uu_live, _ = _listed(uu)
     kth_live, _ = _listed(kth)
     assert uu_live and len(kth_live) > len(uu_live)
