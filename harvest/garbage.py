@@ -12,6 +12,7 @@ everything as usual meanwhile; only cycles wait for the collector's next turn.
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -31,16 +32,33 @@ def collection_paused() -> Iterator[None]:
         gc.enable()
 
 
+_runs_lock = threading.Lock()
+_runs = 0  # long runs under way in this process (a Celery worker harvests several sources in threads)
+_threshold_before: tuple[int, int, int] = (700, 10, 10)
+
+
 @contextmanager
 def long_run() -> Iterator[None]:
-    """Fewer and smaller collections while a long loop runs (a harvest's pages); as before after it."""
-    before = gc.get_threshold()
-    exempt_survivors()
+    """Fewer and smaller collections while a long loop runs (a harvest's pages); as before after it.
+
+    The settings are the process's, so runs overlapping in threads share them: the first to start
+    changes them and the last to end restores them (each restoring what it found left the larger
+    threshold behind when two runs ended in the order they began).
+    """
+    global _runs, _threshold_before
+    with _runs_lock:
+        if _runs == 0:
+            _threshold_before = gc.get_threshold()
+            exempt_survivors()
+        _runs += 1
     try:
         yield
     finally:
-        gc.unfreeze()
-        gc.set_threshold(*before)
+        with _runs_lock:
+            _runs -= 1
+            if _runs == 0:
+                gc.unfreeze()
+                gc.set_threshold(*_threshold_before)
 
 
 def exempt_survivors() -> None:

@@ -47,3 +47,16 @@ def test_garbage_made_before_a_long_run_is_collected_not_frozen() -> None:
             assert alive() is None
     finally:
         gc.enable()
+
+
+def test_long_runs_overlapping_in_threads_restore_the_settings_once_all_end() -> None:
+    """A Celery worker harvests several sources in threads: the first run's end must not restore
+    the settings under the second, nor the second's end leave the first run's settings behind."""
+    before = gc.get_threshold()
+    first, second = garbage.long_run(), garbage.long_run()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    assert gc.get_threshold() == (garbage.YOUNG_LIMIT, *before[1:])  # the second run still goes on
+    second.__exit__(None, None, None)
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
