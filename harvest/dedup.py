@@ -52,6 +52,7 @@ LARGE_REFRESH_CACHE_MIB = 256  # SQLite's page cache while a refresh that large 
 BUILDS_AHEAD = 2
 
 IDENTIFIER_LABELS = {"doi": "DOI", "pmid": "PMID", "isi": "ISI", "scopus": "Scopus", "isbn": "ISBN"}
+_IDENTIFIER_PREFIXES = tuple(f"{scheme}:" for scheme in IDENTIFIER_LABELS)  # a key's scheme in one startswith
 BOOK_TYPES = frozenset({"bok", "sam", "dok", "lic", "rap", "pro"})
 GENERIC_TITLES = frozenset({
     "editorial", "guest editorial", "editorial introduction", "editors introduction", "introduction",
@@ -282,9 +283,6 @@ def _cluster_key(master: int, keys: Sequence[str]) -> str:
         if key.startswith(_IDENTIFIER_PREFIXES):
             return key
     return keys[0] if keys else f"record:{master}"
-
-
-_IDENTIFIER_PREFIXES = tuple(f"{scheme}:" for scheme in IDENTIFIER_LABELS)  # one C call per key, no split
 
 
 def _origin(record: DedupRecord) -> str:

@@ -597,12 +597,11 @@ def dedup_records(session: Session, record_ids: Sequence[int] | None) -> list[De
     # that a record's keys, and so its work's cluster key, are the same on both databases.
     key_order = BlockingKey.key.collate("C") if session.get_bind().dialect.name == "postgresql" else BlockingKey.key
     keyed = select(BlockingKey.record_id, BlockingKey.key).order_by(BlockingKey.record_id, key_order)
-    rows: list[Any] = []
-    key_rows: list[Any] = []
     if record_ids is None:
         rows = _plain_rows(session, base.order_by(HarvestedRecord.id))
         key_rows = _plain_rows(session, keyed)
     else:
+        rows, key_rows = [], []
         for chunk in _chunks(sorted(record_ids)):
             rows += _plain_rows(session, base.where(HarvestedRecord.id.in_(chunk)))
             key_rows += _plain_rows(session, keyed.where(BlockingKey.record_id.in_(chunk)))

@@ -122,14 +122,14 @@ def repositories(tmp_path: Path) -> Iterator[tuple[LiveRepository, LiveRepositor
                 repo.stop()
 
 
-def _aggregator(where: Path | Engine, *repos: LiveRepository) -> sessionmaker[Session]:
-    """The aggregator's store: a new SQLite file at a path, or an engine with the schema made (the
-    ``engine`` fixture: SQLite, and PostgreSQL when TEST_DATABASE_URL names one)."""
-    if isinstance(where, Path):
-        engine = make_engine(f"sqlite:///{where}")
-        HarvestBase.metadata.create_all(engine)
-    else:
-        engine = where
+def _sqlite_store(path: Path) -> Engine:
+    engine = make_engine(f"sqlite:///{path}")
+    HarvestBase.metadata.create_all(engine)
+    return engine
+
+
+def _aggregator(engine: Engine, *repos: LiveRepository) -> sessionmaker[Session]:
+    """The aggregator's sessions on a store whose schema is made, with a source per repository."""
     sessions = sessionmaker(bind=engine, expire_on_commit=False)
     with sessions.begin() as s:
         for repo in repos:
@@ -225,11 +225,11 @@ def test_two_repositories_harvested_merged_withdrawn_edited_and_resumed(
 def test_a_harvest_whose_server_is_killed_resumes_with_the_exact_counts(
         repositories: tuple[LiveRepository, LiveRepository], tmp_path: Path) -> None:
     uu, _ = repositories
-    clean = _aggregator(tmp_path / "clean.sqlite3", uu)
+    clean = _aggregator(_sqlite_store(tmp_path / "clean.sqlite3"), uu)
     uncut = _harvest(clean, "uu")
     assert uncut.status == "succeeded" and uncut.pages >= 4
 
-    cut_db = _aggregator(tmp_path / "cut.sqlite3", uu)
+    cut_db = _aggregator(_sqlite_store(tmp_path / "cut.sqlite3"), uu)
 
     def kill_after_two(progress: Progress) -> None:
         if progress.pages == 2:
