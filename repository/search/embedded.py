@@ -36,20 +36,6 @@ WALK_CHUNK = 500
 WALK_LIMIT = 20_000  # rows read ahead before SQL is asked to sort instead
 
 
-Scored = tuple[np.ndarray, np.ndarray]  # publication ids and their scores, in any order
-
-
-def best_first(scored: Scored, keep: np.ndarray, want: int) -> list[int]:
-    """The first ``want`` ids among those ``keep`` marks: highest score first, ties by higher id,
-    as ``ORDER BY score DESC, publication_id DESC`` sorts them. Only the ids that can make the
-    page are sorted."""
-    ids, scores = scored[0][keep], scored[1][keep]
-    if len(ids) > want:
-        cut = np.partition(scores, len(scores) - want)[len(scores) - want]  # the want-th best score
-        ids, scores = ids[scores >= cut], scores[scores >= cut]
-    return [int(i) for i in ids[np.lexsort((-ids, -scores))][:want]]
-
-
 def is_text(node: Node) -> bool:
     """Whether a subtree is made of words only (so one full-text expression can answer it)."""
     if isinstance(node, Text):
@@ -144,12 +130,9 @@ class EmbeddedBackend(ABC):
         source, clauses, score = self._source(plan)
         where = and_(*clauses)
         bits = facet_bits.current(self.session)
-        words = self._words(plan)
-        # Ranked words in one pass: every match with its score, for the hits and the page alike.
-        scored = self.scored_ids(words) if bits is not None and words is not None and plan.ranked else None
-        hits = self._hit_bits(plan, bits, source, where, scored) if bits is not None else None
+        hits = self._hit_bits(plan, bits, source, where) if bits is not None else None
         if bits is not None and hits is not None:
-            rows = self._page_from_bits(plan, bits, hits, scored)
+            rows = self._page_from_bits(plan, bits, hits)
             if rows is None:
                 rows = self._page(plan, source, where, score)
             counts = bits.counts(hits, plan.today) if plan.facets else {}
@@ -170,8 +153,7 @@ class EmbeddedBackend(ABC):
         words = [i for i in items if is_text(i)]
         return (And(tuple(words)) if len(words) > 1 else words[0]) if words else None
 
-    def _page_from_bits(self, plan: Plan, bits: facet_bits.FacetBits, hits: facet_bits.Bits,
-                        scored: Scored | None = None) -> list[tuple[int, Any]] | None:
+    def _page_from_bits(self, plan: Plan, bits: facet_bits.FacetBits, hits: facet_bits.Bits) -> list[tuple[int, Any]] | None:
         """A page read in sort order and kept where the hits bitset says; None to let SQL sort instead.
 
         Sorting every hit costs more than reading ahead in an index when hits are common: the
@@ -183,22 +165,10 @@ class EmbeddedBackend(ABC):
         if total == 0:
             return []
 
-        def members(ids: list[int]) -> list[int]:
-            return [pid for pid, kept in zip(ids, facet_bits.contains(hits, ids)) if kept]
-
         words = self._words(plan)
-        if scored is not None:
-            return [(pid, None) for pid in best_first(scored, facet_bits.contains(hits, scored[0]), want)[plan.offset:]]
         if plan.sort == "relevance" and words is not None:
-            limit: int | None = want * 4 + 50
-            while True:
-                ranked = self.ranked_ids(words, limit)
-                if ranked is None:
-                    return None
-                kept = members(ranked)
-                if len(kept) >= want or limit is None or len(ranked) < limit:
-                    return [(pid, None) for pid in kept[plan.offset:want]]
-                limit = None
+            best = self.best_ids(words, hits, want)
+            return None if best is None else [(pid, None) for pid in best[plan.offset:want]]
         if total * WALK_DENSITY < bits.documents:
             return None
         keys = {"newest": (DOCS.c.sort_date, True), "oldest": (DOCS.c.sort_date, False),
@@ -219,7 +189,8 @@ class EmbeddedBackend(ABC):
                 bound = tuple_(literal(after[0], column.type), literal(after[1]))
                 query = query.where(position_key < bound if descending else position_key > bound)
             chunk = self.session.execute(query.limit(WALK_CHUNK)).all()
-            kept = set(members([r.publication_id for r in chunk]))
+            ids = [r.publication_id for r in chunk]
+            kept = {pid for pid, member in zip(ids, facet_bits.contains(hits, ids)) if member}
             kept_rows += [(r.publication_id, sort_value(plan.sort, r._mapping)) for r in chunk if r.publication_id in kept]
             scanned += len(chunk)
             if len(chunk) < WALK_CHUNK:
@@ -259,6 +230,22 @@ class EmbeddedBackend(ABC):
                 high = min(high, item.high if item.high is not None else 9999)
         return (low, high) if (low, high) != (0, 9999) else None
 
+    def best_ids(self, words: Node, hits: facet_bits.Bits, want: int) -> list[int] | None:
+        """The ``want`` best hits for the words, best first; None to let SQL rank instead.
+
+        The ranking is read a chunk at a time and kept where the hits bitset says, until the page
+        is full (FTS5 ranks without joining the documents, several times faster than SQL's sort).
+        """
+        limit: int | None = want * 4 + 50
+        while True:
+            ranked = self.ranked_ids(words, limit)
+            if ranked is None:
+                return None
+            kept = [pid for pid, member in zip(ranked, facet_bits.contains(hits, ranked)) if member]
+            if len(kept) >= want or limit is None or len(ranked) < limit:
+                return kept[:want]
+            limit = None
+
     def ranked_ids(self, node: Node, limit: int | None) -> list[int] | None:
         """Ids matching a text subtree, best first (ties: higher id first); None if it cannot rank them."""
         ranked = self.ranked_source(node)
@@ -268,8 +255,8 @@ class EmbeddedBackend(ABC):
         query = select(DOCS.c.publication_id).select_from(source).where(match).order_by(score, DOCS.c.publication_id.desc())
         return list(self.session.execute(query.limit(limit) if limit else query).scalars().all())
 
-    def _hit_bits(self, plan: Plan, bits: facet_bits.FacetBits, source: FromClause, where: ColumnElement[bool],
-                  scored: Scored | None = None) -> facet_bits.Bits | None:
+    def _hit_bits(self, plan: Plan, bits: facet_bits.FacetBits, source: FromClause,
+                  where: ColumnElement[bool]) -> facet_bits.Bits | None:
         """The hits as a bitset; None if the bitsets cannot say (the caller then counts in SQL).
 
         Words come from the full-text index alone (FTS5's rowids, or PostgreSQL's search_words),
@@ -285,7 +272,7 @@ class EmbeddedBackend(ABC):
             return bits.hits(ids.all())
         hits = bits.visible(plan.now)
         if words:
-            ids = scored[0] if scored is not None else self.text_ids(And(tuple(words)) if len(words) > 1 else words[0])
+            ids = self.text_ids(And(tuple(words)) if len(words) > 1 else words[0])
             found = bits.hits(ids) if ids is not None else None
             if found is None:
                 return None
@@ -314,11 +301,6 @@ class EmbeddedBackend(ABC):
                                         and (node.high is None or int(year) <= node.high)])
         if isinstance(node, Value) and node.facet == "subject":
             return bits.any_of("subject", (node.value,))
-        return None
-
-    def scored_ids(self, node: Node) -> Scored | None:
-        """Every id matching a text subtree with its score (higher is better) in one pass; None
-        where the backend reads its ranking a page at a time instead (FTS5 ranks without a join)."""
         return None
 
     def text_ids(self, node: Node) -> list[int] | np.ndarray | None:

@@ -54,6 +54,19 @@ def count(bits: Bits) -> int:
     return int(np.bitwise_count(bits).sum(dtype=np.int64))
 
 
+def highest(bits: Bits, n: int) -> list[int]:
+    """The ``n`` highest ids in a set, highest first: only the words that hold them are unpacked."""
+    if n <= 0:
+        return []
+    words = np.flatnonzero(bits)
+    from_top = np.cumsum(np.bitwise_count(bits[words[::-1]]), dtype=np.int64)  # ids in the top 1, 2, ... words
+    chosen = words[len(words) - min(len(words), int(np.searchsorted(from_top, n)) + 1):]
+    flags = np.unpackbits(bits[chosen].view(np.uint8), bitorder="little").reshape(len(chosen), 64)
+    rows, columns = np.nonzero(flags)
+    ids = chosen[rows] * 64 + columns
+    return [int(i) for i in ids[::-1][:n]]
+
+
 def contains(bits: Bits, ids: Any) -> np.ndarray:
     """Whether each of ``ids`` is in the set, as an array of bools (ids beyond it are not)."""
     ids = np.asarray(ids, dtype=np.int64)

@@ -1,4 +1,4 @@
-"""The bitset helpers that count facets, and the page order of ranked ids kept by a bitset."""
+"""The bitset helpers that count facets and pick the newest hits of a set."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import random
 import numpy as np
 
 from repository.search import facet_bits
-from repository.search.embedded import best_first
 
 
 def bits_for(ids: list[int], size: int = 200) -> facet_bits.FacetBits:
@@ -38,15 +37,14 @@ def test_records_scheduled_for_later_are_not_visible() -> None:
     assert list(facet_bits.contains(bits.visible(now), [1, 2, 3])) == [True, False, True]
 
 
-def test_best_first_orders_like_sql_by_score_then_higher_id() -> None:
+def test_highest_gives_the_newest_ids_of_a_set_first() -> None:
     rng = random.Random(6)
-    ids = rng.sample(range(1, 5000), 1000)
-    scores = [rng.choice([0.1, 0.2, 0.25, 0.6]) for _ in ids]
-    keep = [rng.random() < 0.7 for _ in ids]
-    expected = sorted(((s, i) for i, s, k in zip(ids, scores, keep) if k), key=lambda p: (-p[0], -p[1]))
-    scored = (np.array(ids, dtype=np.int64), np.array(scores, dtype=np.float32))
-    for want in (1, 20, 130, 2000):
-        assert best_first(scored, np.array(keep), want) == [i for _, i in expected[:want]]
+    for size in (1, 63, 64, 65, 5000):
+        ids = rng.sample(range(size), min(size, 700))
+        found = facet_bits.bitset(ids, size)
+        for want in (0, 1, 20, 64, 130, 2000):
+            assert facet_bits.highest(found, want) == sorted(ids, reverse=True)[:want]
+    assert facet_bits.highest(facet_bits.bitset([], 200), 5) == []
 
 
 def test_counts_are_popcounts_per_value_and_nothing_for_no_hits() -> None:

@@ -16,6 +16,7 @@ from repository.db import EXTENSION as DB_EXTENSION
 from repository.db import session
 from repository.demo import load_demo
 from repository.models import PersonNameForm, SearchDocument, SearchValue, StoredFile
+from repository.search import facet_bits
 from repository.search.indexer import index_all
 from repository.search.service import plan
 from repository.services import records
@@ -108,6 +109,32 @@ def test_a_scheduled_thesis_is_indexed_but_hidden_until_its_day(world: dict[str,
     records.publish_now(world["editor"], pub.id, urn_prefix="urn:nbn:se", public_from=day)
     assert found("proteinveckning") == []
     assert found("proteinveckning", now=day + dt.timedelta(minutes=1)) == [pub.id]
+
+
+def test_title_matches_rank_first_then_names_and_subjects_then_the_rest(world: dict[str, Any],
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where the words are weighs more than how often, on every backend (scores differ between
+    them). PostgreSQL ranks by those tiers alone, newest first in each, from bitsets and in SQL alike."""
+    def article(title: str, keyword: str = "", abstract: str = "") -> dict[str, Any]:
+        return factories.article(titles=[{"title": title, "lang": "eng"}], identifiers=[],
+                                 keywords=[{"term": keyword, "lang": "eng"}] if keyword else [],
+                                 abstracts=[{"text": abstract, "lang": "eng"}] if abstract else [])
+
+    abstract_old = publish(world, article("Notes on soil", abstract="Kelpforests and more kelpforests."))
+    title_old = publish(world, article("Kelpforests of Norway"))
+    keyword = publish(world, article("Notes on water", keyword="kelpforests"))
+    abstract_new = publish(world, article("Notes on air", abstract="About kelpforests."))
+    title_new = publish(world, article("Kelpforests today"))
+    ranked = search.run(session, plan("kelpforests", {}, sort="relevance")).ids
+    assert set(ranked[:2]) == {title_old, title_new}
+    assert ranked[2] == keyword
+    assert set(ranked[3:]) == {abstract_old, abstract_new}
+    if session.get_bind().dialect.name == "postgresql":
+        assert ranked == [title_new, title_old, keyword, abstract_new, abstract_old]
+        assert search.run(session, plan("kelpforests", {}, sort="relevance", size=2, page=2)).ids == [
+            keyword, abstract_new]
+        monkeypatch.setattr(facet_bits, "current", lambda _session: None)  # SQL sorts by the same tiers
+        assert search.run(session, plan("kelpforests", {}, sort="relevance")).ids == ranked
 
 
 @pytest.mark.parametrize("fresh_database_url", backends(), indirect=True)
