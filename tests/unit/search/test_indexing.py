@@ -137,6 +137,24 @@ def test_title_matches_rank_first_then_names_and_subjects_then_the_rest(world: d
         assert search.run(session, plan("kelpforests", {}, sort="relevance")).ids == ranked
 
 
+def test_phrases_match_words_side_by_side_in_that_order(world: dict[str, Any]) -> None:
+    """PostgreSQL answers a two-word phrase from its index of adjacent pairs and checks the
+    positions of longer ones: the same hits as every other backend's phrases."""
+    def article(abstract: str) -> dict[str, Any]:
+        return factories.article(identifiers=[], abstracts=[{"text": abstract, "lang": "eng"}])
+
+    straight = publish(world, article("A quick brown fox jumps."))
+    shuffled = publish(world, article("A quick fox, brown and quick."))
+    apart = publish(world, article("Brown leaves; a quick fox."))
+    assert found('"quick brown fox"') == [straight]
+    assert sorted(found('"quick fox"')) == sorted([shuffled, apart])
+    assert found('"fox brown"') == [shuffled]
+    assert found('"brown quick"') == []
+    assert sorted(found('"brown fox" OR "fox brown"')) == sorted([straight, shuffled])
+    assert sorted(found('quick -"brown fox"')) == sorted([shuffled, apart])
+    assert found('"Quick-Brown" fox') == [straight]  # one word with a hyphen is a phrase of two
+
+
 @pytest.mark.parametrize("fresh_database_url", backends(), indirect=True)
 def test_a_full_reindex_while_searches_run_answers_every_search(fresh_database_url: str, tmp_path: Path) -> None:
     """Each batch replaces its documents in one transaction, so readers always see every record once."""
