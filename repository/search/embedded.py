@@ -3,7 +3,8 @@
 A backend subclass supplies only the full-text part: how a text tree becomes an FTS5 MATCH or
 a tsquery, and how hits are ranked. Up to ``facet_bits.MAX_DOCUMENTS`` records, hits become a
 bitset (words from the full-text index, everything else from the facet bitsets), facets are
-popcounts and the page is read ahead in rank or sort order; beyond that, or for conditions the
+popcounts, and a page is the backend's best hits or the first hits in the bitsets' sort orders;
+beyond that, or for conditions the
 bitsets do not hold (identifiers, ORCIDs, people), plain SQL answers: keyset pages, and facets in
 one statement over a materialised set of hits.
 """
@@ -31,9 +32,6 @@ DOCS = SearchDocument.__table__
 VALUES = SearchValue.__table__
 TOTAL = "_total"
 BITSET_FILTERS = (*SCALAR_FACETS, *facet_bits.MANY_VALUED, "oa")
-WALK_DENSITY = 50  # read the sort index for a page when at least one record in this many is a hit
-WALK_CHUNK = 500
-WALK_LIMIT = 20_000  # rows read ahead before SQL is asked to sort instead
 
 
 def is_text(node: Node) -> bool:
@@ -154,54 +152,57 @@ class EmbeddedBackend(ABC):
         return (And(tuple(words)) if len(words) > 1 else words[0]) if words else None
 
     def _page_from_bits(self, plan: Plan, bits: facet_bits.FacetBits, hits: facet_bits.Bits) -> list[tuple[int, Any]] | None:
-        """A page read in sort order and kept where the hits bitset says; None to let SQL sort instead.
+        """A page of the hits bitset in the plan's order; None to let SQL sort instead.
 
-        Sorting every hit costs more than reading ahead in an index when hits are common: the
-        full-text ranking alone (FTS5 without joining the documents), or the sort column's index,
-        is read a chunk at a time until the page is full. Rare hits are sorted by SQL.
+        Relevance is the backend's (``best_ids``). A field sort takes each hit's place in that
+        order from the bitsets' ``orders`` and keeps the page's worth of the first places: no
+        index is walked, however the hits fall in that order (walking the title index for a
+        page of a word in one record of nine read 20,000 rows and then asked SQL: 380 ms at
+        1,000,000 records).
         """
-        total = facet_bits.count(hits)
         want = plan.offset + plan.size
-        if total == 0:
+        if not hits.any():
             return []
-
         words = self._words(plan)
         if plan.sort == "relevance" and words is not None:
             best = self.best_ids(words, hits, want)
             return None if best is None else [(pid, None) for pid in best[plan.offset:want]]
-        if total * WALK_DENSITY < bits.documents:
-            return None
-        keys = {"newest": (DOCS.c.sort_date, True), "oldest": (DOCS.c.sort_date, False),
-                "title": (self.title_order(), False), "added": (DOCS.c.published_at, True)}
-        column, descending = keys["newest" if plan.sort == "relevance" else plan.sort]
-        pid_column = DOCS.c.publication_id
-        order = (column.desc(), pid_column.desc()) if descending else (column.asc(), pid_column.asc())
-        after = plan.after
-        kept_rows: list[tuple[int, Any]] = []
-        scanned = 0
-        years = self._years(plan) if column is DOCS.c.sort_date else None
-        while len(kept_rows) < want:
-            query = select(pid_column, DOCS.c.sort_date, DOCS.c.sort_title, DOCS.c.published_at).order_by(*order)
-            if years is not None:  # hits of chosen years sit together in date order: start there
-                query = query.where(DOCS.c.sort_date.between(years[0] * 10000, years[1] * 10000 + 9999))
-            if after is not None:
-                position_key = tuple_(column, pid_column)
-                bound = tuple_(literal(after[0], column.type), literal(after[1]))
-                query = query.where(position_key < bound if descending else position_key > bound)
-            chunk = self.session.execute(query.limit(WALK_CHUNK)).all()
-            ids = [r.publication_id for r in chunk]
-            kept = {pid for pid, member in zip(ids, facet_bits.contains(hits, ids)) if member}
-            kept_rows += [(r.publication_id, sort_value(plan.sort, r._mapping)) for r in chunk if r.publication_id in kept]
-            scanned += len(chunk)
-            if len(chunk) < WALK_CHUNK:
-                break
-            if scanned > WALK_LIMIT:
+        sort = "newest" if plan.sort == "relevance" else plan.sort
+        places = bits.orders[{"newest": "date", "oldest": "date", "title": "title", "added": "added"}[sort]]
+        descending = sort in ("newest", "added")
+        ids = facet_bits.ids_of(hits)
+        ranks = places[ids]
+        if plan.after is not None:
+            after = self._place_of(plan, places)
+            if after is None:
                 return None
-            last = chunk[-1]
-            after = ({"newest": last.sort_date, "oldest": last.sort_date, "title": last.sort_title,
-                      "added": last.published_at}["newest" if plan.sort == "relevance" else plan.sort],
-                     last.publication_id)
-        return kept_rows[plan.offset:want]
+            keep = ranks < after if descending else ranks > after
+            ids, ranks = ids[keep], ranks[keep]
+        if descending:
+            ranks = -ranks
+        if len(ranks) > want:
+            first = np.argpartition(ranks, want - 1)[:want]
+            ids, ranks = ids[first], ranks[first]
+        page = [int(i) for i in ids[np.argsort(ranks)][plan.offset:want]]
+        rows = {r.publication_id: r for r in self.session.execute(
+            select(DOCS.c.publication_id, DOCS.c.sort_date, DOCS.c.sort_title, DOCS.c.published_at)
+            .where(DOCS.c.publication_id.in_(page)))}
+        if len(rows) < len(page):  # the index changed under the bitsets (another generation)
+            return None
+        return [(pid, sort_value(sort, rows[pid]._mapping)) for pid in page]
+
+    def _place_of(self, plan: Plan, places: np.ndarray) -> int | None:
+        """The place a cursor's record holds in the order, if it still sorts where the cursor
+        says (a record changed since the cursor was made is left to SQL's keyset)."""
+        assert plan.after is not None
+        value, pid = plan.after
+        if not 0 <= pid < len(places) or places[pid] < 0:
+            return None
+        row = self.session.execute(select(DOCS.c.sort_date, DOCS.c.sort_title, DOCS.c.published_at)
+                                   .where(DOCS.c.publication_id == pid)).first()
+        if row is None or sort_value(plan.sort, row._mapping) != value:
+            return None
+        return int(places[pid])
 
     def raw_ids(self, sql: str, params: tuple[Any, ...]) -> list[int]:
         """The first column of a query, through the driver's own cursor in the session's transaction.
@@ -215,20 +216,6 @@ class EmbeddedBackend(ABC):
             return [row[0] for row in cursor.fetchall()]
         finally:
             cursor.close()
-
-    @staticmethod
-    def _years(plan: Plan) -> tuple[int, int] | None:
-        """The span of years every hit lies in, when the filters or the query say so."""
-        low, high = 0, 9999
-        if "year" in plan.filters:
-            chosen = [int(y) for y in plan.filters["year"]]
-            low, high = max(low, min(chosen)), min(high, max(chosen))
-        items = plan.node.items if isinstance(plan.node, And) else (plan.node,)
-        for item in items:
-            if isinstance(item, YearRange):
-                low = max(low, item.low if item.low is not None else 0)
-                high = min(high, item.high if item.high is not None else 9999)
-        return (low, high) if (low, high) != (0, 9999) else None
 
     def best_ids(self, words: Node, hits: facet_bits.Bits, want: int) -> list[int] | None:
         """The ``want`` best hits for the words, best first; None to let SQL rank instead.

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import Engine, Text, cast, func, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from repository.models import SearchDocument, SearchState, SearchValue
@@ -67,6 +68,11 @@ def highest(bits: Bits, n: int) -> list[int]:
     return [int(i) for i in ids[::-1][:n]]
 
 
+def ids_of(bits: Bits) -> np.ndarray:
+    """Every id in a set, ascending."""
+    return np.flatnonzero(np.unpackbits(bits.view(np.uint8), bitorder="little"))
+
+
 def contains(bits: Bits, ids: Any) -> np.ndarray:
     """Whether each of ``ids`` is in the set, as an array of bools (ids beyond it are not)."""
     ids = np.asarray(ids, dtype=np.int64)
@@ -87,6 +93,8 @@ class FacetBits:
     open_days: list[dt.date]  # sorted first days of open full text...
     open_ids: np.ndarray  # ...and the publication id of each
     everyone: Bits
+    # Per sort key (date, title, added): each id's place in ascending (key, id) order, -1 if none.
+    orders: dict[str, np.ndarray] = field(default_factory=dict)
     _open_cache: dict[dt.date, Bits] = field(default_factory=dict)
 
     def hits(self, ids: Iterable[int]) -> Bits | None:
@@ -213,6 +221,21 @@ def _ids(text: str | None) -> np.ndarray:
     return np.fromstring(text, dtype=np.int64, sep=",") if text else np.zeros(0, dtype=np.int64)
 
 
+def _ordered_ids(session: Session, *order: Any) -> np.ndarray:
+    """Every indexed id in a sort order: one aggregated text on PostgreSQL (as ``_id_list``);
+    SQLite before 3.44 cannot order inside group_concat, so its ids come a row each."""
+    pid = SearchDocument.__table__.c.publication_id
+    if session.get_bind().dialect.name == "postgresql":
+        return _ids(session.execute(select(func.string_agg(cast(pid, Text), aggregate_order_by(",", *order)))).scalar())
+    return np.fromiter(session.execute(select(pid).order_by(*order)).scalars(), dtype=np.int64)
+
+
+def _places(ids: np.ndarray, size: int) -> np.ndarray:
+    places = np.full(size, -1, dtype=np.int32)
+    places[ids] = np.arange(len(ids), dtype=np.int32)
+    return places
+
+
 def _build(session: Session, generation: str) -> FacetBits:
     docs = SearchDocument.__table__.c
     keys = SearchValue.__table__.c
@@ -235,7 +258,11 @@ def _build(session: Session, generation: str) -> FacetBits:
         found = _ids(ids)
         open_days += [day] * len(found)
         open_ids.append(found)
+    # Titles in byte order, as the backends sort them (SQLite's BINARY; "C" on PostgreSQL).
+    title = docs.sort_title.collate("C") if session.get_bind().dialect.name == "postgresql" else docs.sort_title
+    orders = {name: _places(_ordered_ids(session, key, docs.publication_id), size)
+              for name, key in (("date", docs.sort_date), ("title", title), ("added", docs.published_at))}
     return FacetBits(
         generation=generation, size=size, documents=len(everyone_ids), keys=members, scheduled=scheduled,
         open_days=open_days, open_ids=np.concatenate(open_ids) if open_ids else np.zeros(0, dtype=np.int64),
-        everyone=bitset(everyone_ids, size))
+        everyone=bitset(everyone_ids, size), orders=orders)

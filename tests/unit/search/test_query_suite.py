@@ -143,6 +143,24 @@ def test_cursor_paging_walks_the_whole_set_in_order(corpus: Corpus, sort: str) -
         assert keys == sorted(keys, reverse=sort == "newest")
 
 
+@pytest.mark.parametrize("sort", ["newest", "oldest", "title", "added"])
+@pytest.mark.parametrize("backend", [b for b in search_backends() if b != "opensearch"])
+def test_field_sorted_pages_from_the_bitsets_match_sql(corpora: Callable[[str], Corpus], backend: str, sort: str,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bitsets' sort orders give the pages SQL's keyset gives, cursor after cursor."""
+    from repository.search import facet_bits
+    from repository.search.embedded import EmbeddedBackend
+
+    corpus = corpora(backend)
+    with monkeypatch.context() as forbid:
+        forbid.setattr(EmbeddedBackend, "_page", lambda *args: pytest.fail("SQL sorted a page"))
+        from_bits, _ = every_hit(corpus, "health OR welfare", {"language": ["eng"]}, sort=sort, size=7)
+    monkeypatch.setattr(facet_bits, "current", lambda _session: None)
+    from_sql, _ = every_hit(corpus, "health OR welfare", {"language": ["eng"]}, sort=sort, size=7)
+    assert len(from_bits) > 14
+    assert from_bits == from_sql
+
+
 def test_relevance_ranks_the_same_set_and_pages_by_number(corpus: Corpus) -> None:
     expected = {r.id for r in corpus.oracle(lambda r: r.has("eelgrass"))}
     seen: list[int] = []
