@@ -93,8 +93,9 @@ class FacetBits:
     open_days: list[dt.date]  # sorted first days of open full text...
     open_ids: np.ndarray  # ...and the publication id of each
     everyone: Bits
-    # Per sort key (date, title, added): each id's place in ascending (key, id) order, -1 if none.
-    orders: dict[str, np.ndarray] = field(default_factory=dict)
+    # Per sort key (date, title, added): the ids in ascending (key, id) order, and each id's
+    # place in it (-1 for ids not indexed).
+    orders: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     _open_cache: dict[dt.date, Bits] = field(default_factory=dict)
 
     def hits(self, ids: Iterable[int]) -> Bits | None:
@@ -230,10 +231,10 @@ def _ordered_ids(session: Session, *order: Any) -> np.ndarray:
     return np.fromiter(session.execute(select(pid).order_by(*order)).scalars(), dtype=np.int64)
 
 
-def _places(ids: np.ndarray, size: int) -> np.ndarray:
+def _order(ids: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     places = np.full(size, -1, dtype=np.int32)
     places[ids] = np.arange(len(ids), dtype=np.int32)
-    return places
+    return ids.astype(np.int32), places
 
 
 def _build(session: Session, generation: str) -> FacetBits:
@@ -260,7 +261,7 @@ def _build(session: Session, generation: str) -> FacetBits:
         open_ids.append(found)
     # Titles in byte order, as the backends sort them (SQLite's BINARY; "C" on PostgreSQL).
     title = docs.sort_title.collate("C") if session.get_bind().dialect.name == "postgresql" else docs.sort_title
-    orders = {name: _places(_ordered_ids(session, key, docs.publication_id), size)
+    orders = {name: _order(_ordered_ids(session, key, docs.publication_id), size)
               for name, key in (("date", docs.sort_date), ("title", title), ("added", docs.published_at))}
     return FacetBits(
         generation=generation, size=size, documents=len(everyone_ids), keys=members, scheduled=scheduled,

@@ -6,7 +6,8 @@ the text columns with weights A title, B names, C subjects and keywords, D abstr
 migration 0011 keeps it in ``search_words`` and 0015 keeps it out of line, so the rows are ids
 and a TOAST pointer and the ids of a common word come from a narrow table. Each field's words
 have a GIN index of their own (``ts_filter(tsv, weights)``), so ``title:railways`` is answered by
-its index alone, where a weighted lexeme (``railways:A``) needed every candidate's ``tsv``.
+its index alone, where a weighted lexeme (``railways:A``) needed every candidate's ``tsv``, and
+0016 indexes every two adjacent words as one lexeme, so a phrase needs no positions checked.
 Queries are built as tsquery text from the parsed tree, one quoted word at a time, so prefixes
 (``:*``) work and no user text reaches the tsquery parser raw.
 
@@ -136,10 +137,9 @@ class PostgresFtsBackend(EmbeddedBackend):
         took 350 ms of a 260 ms query.
         """
         self.session.execute(text("SET LOCAL enable_seqscan = off; SET LOCAL jit = off"))
-        try:
-            return super().search(plan)
-        finally:
-            self.session.execute(text("SET LOCAL enable_seqscan TO DEFAULT; SET LOCAL jit TO DEFAULT"))
+        result = super().search(plan)  # (after an error the settings end with the transaction)
+        self.session.execute(text("SET LOCAL enable_seqscan TO DEFAULT; SET LOCAL jit TO DEFAULT"))
+        return result
 
     def text_match(self, node: Node) -> ColumnElement[bool]:
         """Each field's words a subquery of their own: ANDed in one WHERE, the planner would
