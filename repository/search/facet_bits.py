@@ -9,7 +9,9 @@ value's AND and popcount take some 20 µs, where Python's ``int.bit_count`` alon
 The bitsets belong to one ``generation`` of the index (see ``SearchState``) and are used only
 by a search whose own transaction reads that generation, so a count can never mix two states of
 the index. Small indexes are rebuilt by the search that finds them stale; large ones by a
-background thread while SQL counts meanwhile; above ``MAX_DOCUMENTS`` SQL counts.
+background thread while SQL counts meanwhile; above ``MAX_DOCUMENTS`` SQL counts. The same
+generation keeps the three sort orders (date, title, date added), so a sorted page of hits is
+picked in memory too.
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ from repository.models import SearchDocument, SearchState, SearchValue
 from repository.search.service import SCALAR_FACETS
 
 # Each value's bitset takes max(publication id) / 8 bytes: at 2,000,000 records and the 400
-# values of the demo's facets, 100 MB per process; a rebuild reads the index in a few seconds.
+# values of the demo's facets, 100 MB per process, and the sort orders 24 bytes per record (48 MB);
+# a rebuild reads the index in a few seconds.
 MAX_DOCUMENTS = 2_000_000
 # Up to this many documents a search rebuilds stale bitsets itself (well under a second); above
 # it a thread rebuilds them from the committed index while searches count in SQL meanwhile.
