@@ -4,9 +4,8 @@ A backend subclass supplies only the full-text part: how a text tree becomes an 
 a tsquery, and how hits are ranked. Up to ``facet_bits.MAX_DOCUMENTS`` records, hits become a
 bitset (words from the full-text index, everything else from the facet bitsets), facets are
 popcounts, and a page is the backend's best hits or the first hits in the bitsets' sort orders;
-beyond that, or for conditions the
-bitsets do not hold (identifiers, ORCIDs, people), plain SQL answers: keyset pages, and facets in
-one statement over a materialised set of hits.
+beyond that, or for conditions the bitsets do not hold (identifiers, ORCIDs, people), plain SQL
+answers: keyset pages, and facets in one statement over a materialised set of hits.
 """
 
 from __future__ import annotations
@@ -168,6 +167,10 @@ class EmbeddedBackend(ABC):
         if plan.sort == "relevance" and words is not None:
             best = self.best_ids(words, hits, want)
             return None if best is None else [(pid, None) for pid in best[plan.offset:want]]
+        return self._sorted_page(plan, bits, hits, want)
+
+    def _sorted_page(self, plan: Plan, bits: facet_bits.FacetBits, hits: facet_bits.Bits,
+                     want: int) -> list[tuple[int, Any]] | None:
         sort = "newest" if plan.sort == "relevance" else plan.sort
         sequence, places = bits.orders[{"newest": "date", "oldest": "date", "title": "title", "added": "added"}[sort]]
         descending = sort in ("newest", "added")
