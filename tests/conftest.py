@@ -138,6 +138,31 @@ def backend_name(url: str) -> str:
     return make_url(url).get_backend_name()
 
 
+def create_postgresql_database(suffix: str) -> str:
+    """The URL of a new, empty PostgreSQL database named after TEST_DATABASE_URL's plus ``suffix``
+    (one left behind by an interrupted run is dropped first)."""
+    base = make_url(PG_URL)
+    name = f"{base.database}_{suffix}"
+    _administer(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+def drop_postgresql_database(url: str) -> None:
+    """Drop a database ``create_postgresql_database`` made (nothing for SQLite URLs)."""
+    if make_url(url).get_backend_name() == "postgresql":
+        _administer(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
+
+
+def _administer(*statements: str) -> None:
+    admin = make_engine(str(make_url(PG_URL).set(database="postgres")))
+    try:
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            for statement in statements:
+                conn.execute(text(statement))
+    finally:
+        admin.dispose()
+
+
 @pytest.fixture
 def fresh_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """An empty database of its own (for migration and live-server tests), per backend."""
@@ -145,15 +170,8 @@ def fresh_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
     if backend == "sqlite":
         yield f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
         return
-    base = make_url(PG_URL)
-    name = f"{base.database}_fresh"
-    admin = make_engine(str(base.set(database="postgres")))
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = create_postgresql_database("fresh")
     try:
-        yield base.set(database=name).render_as_string(hide_password=False)
+        yield url
     finally:
-        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop_postgresql_database(url)

@@ -20,18 +20,17 @@ from flask import Flask
 from flask.testing import FlaskClient
 from lxml import etree
 from sqlalchemy import text, update
-from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
 from exports.schemas import validation_errors
 from repository import create_app, migrate
-from repository.db import database, make_engine, session
+from repository.db import database, session
 from repository.demo import load_demo
 from repository.models import Publication, StoredFile
 from repository.oai import list_sizes
 from repository.services import records
 from tests import factories
-from tests.conftest import PG_URL, backends, reset_postgresql
+from tests.conftest import backends, create_postgresql_database, drop_postgresql_database, reset_postgresql
 
 UTC = dt.timezone.utc
 OAI = "{http://www.openarchives.org/OAI/2.0/}"
@@ -185,14 +184,7 @@ DEMO_WITHDRAWN = 12
 def _demo_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> str:
     if backend == "sqlite":
         return f"sqlite:///{tmp_path_factory.mktemp('oai-demo') / 'demo.sqlite3'}"
-    base = make_url(PG_URL)
-    name = f"{base.database}_oai_demo"
-    admin = make_engine(str(base.set(database="postgres")))
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    url = base.set(database=name).render_as_string(hide_password=False)
+    url = create_postgresql_database("oai_demo")
     reset_postgresql(url)
     return url
 
@@ -221,6 +213,7 @@ def demo_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     yield app
     with app.app_context():
         database().engine.dispose()
+    drop_postgresql_database(url)  # CI runs on a shared server: leave no database behind
 
 
 @pytest.fixture(scope="session")

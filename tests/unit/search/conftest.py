@@ -24,12 +24,11 @@ from typing import Any
 import pytest
 from flask import Flask
 from sqlalchemy import select, text
-from sqlalchemy.engine import make_url
 
 from exports import readmodel as rm
 from repository import create_app, migrate
 from repository.db import EXTENSION as DB_EXTENSION
-from repository.db import make_engine, session
+from repository.db import session
 from repository.demo import load_demo
 from repository.models import Institution, OrgUnit, Publication
 from repository.search import EXTENSION
@@ -37,7 +36,7 @@ from repository.services import records
 from repository.services.readmodel import to_read_model
 from repository.web.context import site
 from tests import factories
-from tests.conftest import PG_URL
+from tests.conftest import PG_URL, create_postgresql_database, drop_postgresql_database
 
 OPENSEARCH_TEST_URL = os.environ.get("OPENSEARCH_TEST_URL", "")
 DEMO_RECORDS = 300
@@ -164,24 +163,7 @@ def expected_facets(hits: list[OracleRecord]) -> dict[str, dict[str, int]]:
 def _fresh_url(backend: str, tmp: Path) -> str:
     if backend in ("sqlite", "opensearch"):
         return f"sqlite:///{tmp / 'search.sqlite3'}"
-    base = make_url(PG_URL)
-    name = f"{base.database}_search"
-    admin = make_engine(str(base.set(database="postgres")))
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return base.set(database=name).render_as_string(hide_password=False)
-
-
-def _drop(url: str) -> None:
-    if url.startswith("sqlite"):
-        return
-    base = make_url(url)
-    admin = make_engine(str(base.set(database="postgres")))
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{base.database}" WITH (FORCE)'))
-    admin.dispose()
+    return create_postgresql_database("search")
 
 
 def make_search_app(url: str, tmp: Path, search_url: str = "", alias: str | None = None) -> Flask:
@@ -267,7 +249,7 @@ def corpora(tmp_path_factory: pytest.TempPathFactory, opensearch_url: str) -> It
     finally:
         for done in built.values():
             done.app.extensions[DB_EXTENSION].engine.dispose()
-            _drop(done.url)
+            drop_postgresql_database(done.url)
 
 
 @pytest.fixture(scope="session", params=search_backends())
