@@ -115,10 +115,17 @@ def row_condition(node: Node) -> ColumnElement[bool]:
     return not_(row_condition(node.item))
 
 
-def in_field(node: Node, field: str) -> Node:
-    """The subtree with its words that may be anywhere looked for in ``field`` only (a tier)."""
+def _has_phrase(node: Node) -> bool:
     if isinstance(node, Text):
-        return dataclasses.replace(node, field=field) if node.field is None else node
+        return len(node.words) > 1
+    return any(_has_phrase(i) for i in (node.items if isinstance(node, (And, Or)) else (node.item,)))  # type: ignore[union-attr]
+
+
+def in_field(node: Node, field: str | None) -> Node:
+    """The subtree with its words that may be anywhere looked for in ``field`` only (a tier);
+    with ``None``, every word looked for anywhere."""
+    if isinstance(node, Text):
+        return dataclasses.replace(node, field=field) if node.field is None or field is None else node
     if isinstance(node, And):
         return And(tuple(in_field(i, field) for i in node.items))
     if isinstance(node, Or):
@@ -167,8 +174,15 @@ class PostgresFtsBackend(EmbeddedBackend):
             if isinstance(node, Or):
                 return functools.reduce(np.union1d, (self.text_ids(i) for i in node.items))
             if isinstance(node, And) and any(not isinstance(i, Not) for i in node.items):
+                parts = [i for i in node.items if not isinstance(i, Not)]
+                anywhere = in_field(And(tuple(parts)), None)
+                if _field(anywhere) is None and not _has_phrase(anywhere):
+                    # Every word anywhere first (GIN intersects the lists itself, so few rows are
+                    # read), then only the words in a field apart: author:andersson birds read
+                    # 135,030 + 44,250 rows instead of 135,030 + every record with birds.
+                    parts = [anywhere, *(i for i in parts if _field(i) is not None)]
                 found = functools.reduce(lambda a, b: np.intersect1d(a, b, assume_unique=True),
-                                         (self.text_ids(i) for i in node.items if not isinstance(i, Not)))
+                                         (self.text_ids(i) for i in parts))
                 for item in node.items:
                     if isinstance(item, Not):
                         found = np.setdiff1d(found, self.text_ids(item.item), assume_unique=True)
