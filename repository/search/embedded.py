@@ -31,6 +31,7 @@ DOCS = SearchDocument.__table__
 VALUES = SearchValue.__table__
 TOTAL = "_total"
 DENSE = 50  # hits at least one record in this many: a page reads the sort order from its start
+SORT_COLUMNS = (DOCS.c.sort_date, DOCS.c.sort_title, DOCS.c.published_at)  # what a cursor remembers (sort_value)
 BITSET_FILTERS = (*SCALAR_FACETS, *facet_bits.MANY_VALUED, "oa")
 
 
@@ -202,7 +203,7 @@ class EmbeddedBackend(ABC):
                 ids, ranks = ids[first], ranks[first]
             page = [int(i) for i in ids[np.argsort(ranks)][plan.offset:want]]
         rows = {r.publication_id: r for r in self.session.execute(
-            select(DOCS.c.publication_id, DOCS.c.sort_date, DOCS.c.sort_title, DOCS.c.published_at)
+            select(DOCS.c.publication_id, *SORT_COLUMNS)
             .where(DOCS.c.publication_id.in_(page)))}
         if len(rows) < len(page):  # the index changed under the bitsets (another generation)
             return None
@@ -215,7 +216,7 @@ class EmbeddedBackend(ABC):
         value, pid = plan.after
         if not 0 <= pid < len(places) or places[pid] < 0:
             return None
-        row = self.session.execute(select(DOCS.c.sort_date, DOCS.c.sort_title, DOCS.c.published_at)
+        row = self.session.execute(select(*SORT_COLUMNS)
                                    .where(DOCS.c.publication_id == pid)).first()
         if row is None or sort_value(plan.sort, row._mapping) != value:
             return None
@@ -317,7 +318,7 @@ class EmbeddedBackend(ABC):
         keys: dict[str, tuple[ColumnElement[Any], bool]] = {
             "newest": (DOCS.c.sort_date, True), "oldest": (DOCS.c.sort_date, False),
             "title": (self.title_order(), False), "added": (DOCS.c.published_at, True)}
-        query = select(pid, DOCS.c.sort_date, DOCS.c.sort_title, DOCS.c.published_at).select_from(source).where(where)
+        query = select(pid, *SORT_COLUMNS).select_from(source).where(where)
         if plan.sort == "relevance" and score is not None:
             query = query.order_by(score, pid.desc()).offset(plan.offset)
         else:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -80,8 +81,12 @@ def _field(node: Node) -> str | None:
     anywhere is ``PAIRS``, answered on its own."""
     if isinstance(node, Text):
         return PAIRS if _is_phrase(node) else node.field
-    fields = {_field(i) for i in (node.items if isinstance(node, (And, Or)) else (node.item,))}  # type: ignore[union-attr]
+    fields = {_field(i) for i in _children(node)}
     return fields.pop() if len(fields) == 1 and PAIRS not in fields else _MIXED
+
+
+def _children(node: Node) -> tuple[Node, ...]:
+    return node.items if isinstance(node, (And, Or)) else (node.item,)  # type: ignore[union-attr]
 
 
 def _vector(field: str | None) -> ColumnElement[Any]:
@@ -102,23 +107,29 @@ def words_condition(node: Node) -> ColumnElement[bool]:
     return _vector(_field(node)).op("@@")(tsquery(node))
 
 
+def per_field(node: Node, condition: Callable[[Node], ColumnElement[bool]]) -> ColumnElement[bool]:
+    """``condition`` of each largest subtree whose words are in one field, combined with AND, OR
+    and NOT as the tree combines them."""
+    if _field(node) != _MIXED:
+        return condition(node)
+    if isinstance(node, And):
+        return and_(*(per_field(i, condition) for i in node.items))
+    if isinstance(node, Or):
+        return or_(*(per_field(i, condition) for i in node.items))
+    assert isinstance(node, Not)
+    return not_(per_field(node.item, condition))
+
+
 def row_condition(node: Node) -> ColumnElement[bool]:
     """A text subtree as a condition on each ``search_words`` row (for a few hundred rows at a
     time: with words in several fields, it reads each row's ``tsv``)."""
-    if _field(node) != _MIXED:
-        return words_condition(node)
-    if isinstance(node, And):
-        return and_(*(row_condition(i) for i in node.items))
-    if isinstance(node, Or):
-        return or_(*(row_condition(i) for i in node.items))
-    assert isinstance(node, Not)
-    return not_(row_condition(node.item))
+    return per_field(node, words_condition)
 
 
 def _has_phrase(node: Node) -> bool:
     if isinstance(node, Text):
         return len(node.words) > 1
-    return any(_has_phrase(i) for i in (node.items if isinstance(node, (And, Or)) else (node.item,)))  # type: ignore[union-attr]
+    return any(_has_phrase(i) for i in _children(node))
 
 
 def in_field(node: Node, field: str | None) -> Node:
@@ -153,14 +164,8 @@ class PostgresFtsBackend(EmbeddedBackend):
     def text_match(self, node: Node) -> ColumnElement[bool]:
         """Each field's words a subquery of their own: ANDed in one WHERE, the planner would
         filter one index's rows by the other tsquery, reading every candidate's ``tsv``."""
-        if _field(node) != _MIXED:
-            return DOCS.c.publication_id.in_(select(WORDS.c.publication_id).where(words_condition(node)))
-        if isinstance(node, And):
-            return and_(*(self.text_match(i) for i in node.items))
-        if isinstance(node, Or):
-            return or_(*(self.text_match(i) for i in node.items))
-        assert isinstance(node, Not)
-        return not_(self.text_match(node.item))
+        return per_field(node, lambda words: DOCS.c.publication_id.in_(
+            select(WORDS.c.publication_id).where(words_condition(words))))
 
     def ranked_source(self, node: Node) -> tuple[FromClause, ColumnElement[bool], ColumnElement[Any]] | None:
         """The tiers as a sort key for SQL (0 is best): each tier's ids are one hashed subquery."""
